@@ -1,0 +1,165 @@
+/* portalock.h - portable file locking with one contract on every platform.
+   Copyright (C) 2026 The portalock authors.
+
+   This file is part of portalock.
+
+   portalock is free software: you can redistribute it and/or modify it
+   under the terms of the GNU Lesser General Public License as published
+   by the Free Software Foundation; either version 2.1 of the License, or
+   (at your option) any later version.
+
+   portalock is distributed in the hope that it will be useful, but
+   WITHOUT ANY WARRANTY; without even the implied warranty of
+   MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+   Lesser General Public License for more details.
+
+   You should have received a copy of the GNU Lesser General Public
+   License along with this program.  If not, see
+   <https://www.gnu.org/licenses/>.  */
+
+#ifndef PORTALOCK_H
+#define PORTALOCK_H 1
+
+/* The whole API works on plain int file descriptors (CRT descriptors on
+   Windows).  Every function that can fail returns 0 on success or one of
+   the negative PL_E* codes below; nothing here ever returns a raw errno.
+   Byte ranges use int64_t, never off_t, so that the ABI does not depend on
+   _FILE_OFFSET_BITS.  See portalock(3) for the contract every backend
+   keeps.  */
+
+#include <stdint.h>
+
+/* PL_API marks the exported functions.  Only they are visible outside the
+   shared library (see also lib/libportalock.map).  */
+#ifndef PL_API
+# if defined PORTALOCK_BUILDING && defined HAVE_VISIBILITY && HAVE_VISIBILITY
+#  define PL_API __attribute__ ((__visibility__ ("default")))
+# elif defined PORTALOCK_BUILDING && defined _WIN32 && defined DLL_EXPORT
+#  define PL_API __declspec (dllexport)
+# else
+#  define PL_API
+# endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the header.  pl_check_version() tells the library's.  */
+#define PORTALOCK_VERSION "0.1.0"
+#define PORTALOCK_VERSION_MAJOR 0
+#define PORTALOCK_VERSION_MINOR 1
+#define PORTALOCK_VERSION_PATCH 0
+/* 0xMMmmpp: compare with >= in preprocessor conditionals.  */
+#define PORTALOCK_VERSION_NUMBER 0x000100
+
+/* Lock flags.  Exactly one of PL_LOCK_SH and PL_LOCK_EX; PL_LOCK_NB may be
+   or'ed in.  Any other bit is rejected with PL_EINVAL, so that a flag
+   added in a later release is never silently ignored by an older one.  */
+#define PL_LOCK_SH 0x1 /* shared: many holders at once */
+#define PL_LOCK_EX 0x2 /* exclusive: one holder */
+#define PL_LOCK_NB 0x4 /* never sleep: PL_EBUSY if held by someone else */
+
+/* Error codes.  The values are part of the ABI and never change.
+   PL_EBUSY ("held by someone else") and PL_ETIMEDOUT are never used for
+   any operating-system failure.  pl_os_error() gives the raw errno (or
+   GetLastError() value on Windows) behind the most recent failure in the
+   calling thread.  */
+enum
+{
+  PL_OK = 0,
+  PL_EBUSY = -1,        /* the lock is held by another owner */
+  PL_ETIMEDOUT = -2,    /* the timeout expired before the lock was free */
+  PL_EINVAL = -3,       /* invalid argument: flags, range, NULL pointer */
+  PL_EBADF = -4,        /* not an open file descriptor */
+  PL_EACCES = -5,       /* descriptor not open for the access the lock
+                           mode needs (fcntl-based backends), or
+                           permission denied */
+  PL_ENOLCK = -6,       /* the system ran out of locks (or NFS lockd) */
+  PL_EDEADLK = -7,      /* the kernel detected a deadlock */
+  PL_ENOMEM = -8,       /* out of memory */
+  PL_ENOTSUP = -9,      /* the backend in use cannot do this */
+  PL_ENOBACKEND = -10,  /* no such backend, or not usable on this system */
+  PL_ESYSTEM = -11      /* any other system error: see pl_os_error() */
+};
+
+/* Features a backend offers, as returned by pl_backend_features().  */
+#define PL_FEATURE_SHARED 0x1   /* real shared locks (lockf: no, a shared
+                                   request takes an exclusive lock) */
+#define PL_FEATURE_RANGE 0x2    /* byte-range locks */
+#define PL_FEATURE_FORK_SHARED 0x4 /* a forked child shares the lock
+                                      through the inherited descriptor */
+#define PL_FEATURE_FLOCK_COMPAT 0x8 /* excludes, and is excluded by, other
+                                       programs that use flock(2) */
+#define PL_FEATURE_EMULATED 0x10 /* per-process primitive made
+                                    per-open-file by the library's inode
+                                    table: use pl_close() */
+
+/* Lock the whole file open as FD.  FLAGS as above.  Blocks until the lock
+   is free unless PL_LOCK_NB is given.  Locking a descriptor that already
+   holds a lock converts it; conversion is release-then-acquire on every
+   backend, so if it fails the caller holds no lock on the file.  Signals
+   caught while waiting do not end the wait.  */
+PL_API int pl_lock (int fd, int flags);
+
+/* Release the whole-file lock held through FD (or a duplicate of it).
+   Unlocking a file that is not locked is not an error.  */
+PL_API int pl_unlock (int fd);
+
+/* Lock LEN bytes from offset START (LEN 0: up to the end of the file and
+   any size it may grow to).  START and LEN must not be negative and
+   START + LEN must not overflow.  Returns PL_ENOTSUP on a backend without
+   PL_FEATURE_RANGE.  On failure the caller holds no lock on the range.  */
+PL_API int pl_lock_range (int fd, int flags, int64_t start, int64_t len);
+
+/* Release the byte range (same START/LEN rules).  */
+PL_API int pl_unlock_range (int fd, int64_t start, int64_t len);
+
+/* Close FD.  Use it instead of close() on files locked through the
+   library: on emulated backends a plain close() drops every lock the
+   process holds on the file, through any descriptor; pl_close() releases
+   only the locks taken through FD and defers the real close while other
+   descriptors of the same file still hold locks.  */
+PL_API int pl_close (int fd);
+
+/* Backends.  pl_backend() names the backend used for whole-file locks,
+   pl_range_backend() the one used for byte ranges ("flock", "ofd",
+   "posix", "lockf", "win32").  The choice is made once per process from a
+   preference table, overridden by the PORTALOCK_BACKEND environment
+   variable (ignored in setuid/setgid programs) or by pl_set_backend().  */
+PL_API const char *pl_backend (void);
+PL_API const char *pl_range_backend (void);
+
+/* Use backend NAME for all locks from now on; NULL or "auto" restores the
+   automatic choice.  Returns PL_ENOBACKEND if NAME is unknown or does not
+   work on this system.  Call it before taking locks: a lock must be
+   released through the backend that took it.  */
+PL_API int pl_set_backend (const char *name);
+
+/* The backends compiled in that work on this system, best first, as a
+   NULL-terminated array of names.  The array is static: do not free.  */
+PL_API const char *const *pl_backends (void);
+
+/* PL_FEATURE_* bits of backend NAME; 0 if no such backend is built in.  */
+PL_API unsigned pl_backend_features (const char *name);
+
+/* Errors.  pl_strerror() gives a message, pl_strerror_name() the code's
+   name ("PL_EBUSY"); both return a static string for any int, also for an
+   unknown code.  */
+PL_API const char *pl_strerror (int code);
+PL_API const char *pl_strerror_name (int code);
+
+/* The operating system's error number behind the most recent failure of
+   a portalock call in this thread: errno on POSIX, GetLastError() on
+   Windows; 0 if the library itself refused the call (bad flags, ...).  */
+PL_API int pl_os_error (void);
+
+/* NULL if the library is older than REQ_VERSION ("0.1.0"), else the
+   library's version string.  REQ_VERSION NULL: just the version.  */
+PL_API const char *pl_check_version (const char *req_version);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PORTALOCK_H */
