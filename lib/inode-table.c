@@ -30,9 +30,14 @@
 
    Cost: one mutex and one hash probe per call.  An inode is found from a
    descriptor that holds locks through a direct fd-indexed array, so
-   unlock and re-lock need no fstat(); only the first lock through a
-   descriptor pays one.  Nothing walks all the locks of the process, so
-   the cost does not grow with how many are held (PERFORMANCE.md, P3).  */
+   unlock and re-lock need no fstat().  And fstat() is put off until it
+   can matter: while the process holds locks on one file only, that file's
+   entry stays "unresolved" (its dev/ino unknown), since there is nothing
+   to conflict with; the first lock through a second descriptor resolves
+   it.  So the common lock-unlock cycle is the bare fcntl pair plus a few
+   dozen nanoseconds (PERFORMANCE.md, P2), and nothing walks all the
+   locks of the process, so the cost does not grow with how many are held
+   (P3).  */
 
 #include <config.h>
 
@@ -71,6 +76,7 @@ struct inode
   int *closing;                 /* descriptors whose close is deferred */
   size_t nclosing, closing_cap;
   unsigned waiters;             /* threads in cond_wait on this inode */
+  bool resolved;                /* dev, ino known and in the hash */
 };
 
 /* One mutex for the whole table: critical sections are a few hundred
@@ -80,7 +86,15 @@ static pthread_cond_t table_cond = PTHREAD_COND_INITIALIZER;
 
 static struct inode **buckets;
 static size_t nbuckets;         /* 0 or a power of two */
-static size_t ninodes;
+static size_t ninodes;          /* in the hash */
+
+/* The one inode whose dev/ino are not known yet.  Invariant: it exists
+   only while it is the only inode in the table (ninodes == 0).  */
+static struct inode *unresolved;
+
+/* An idle inode kept for reuse, so that a lock-unlock cycle allocates
+   nothing.  */
+static struct inode *spare;
 
 /* by_fd[fd]: the inode on which FD holds (or waits for) locks, else
    NULL.  Lets unlock and close find the inode without fstat().  */
@@ -136,19 +150,38 @@ grow_buckets (void)
 }
 
 static struct inode *
+new_inode (void)
+{
+  struct inode *p = spare;
+  if (p)
+    {
+      spare = NULL;
+      return p;
+    }
+  return calloc (1, sizeof *p);
+}
+
+static void
+hash_insert (struct inode *p)
+{
+  size_t h = hash_inode (p->dev, p->ino) & (nbuckets - 1);
+  p->next = buckets[h];
+  buckets[h] = p;
+  p->resolved = true;
+  ninodes++;
+}
+
+static struct inode *
 add_inode (dev_t dev, ino_t ino)
 {
   if (!grow_buckets ())
     return NULL;
-  struct inode *p = calloc (1, sizeof *p);
+  struct inode *p = new_inode ();
   if (p == NULL)
     return NULL;
   p->dev = dev;
   p->ino = ino;
-  size_t h = hash_inode (dev, ino) & (nbuckets - 1);
-  p->next = buckets[h];
-  buckets[h] = p;
-  ninodes++;
+  hash_insert (p);
   return p;
 }
 
@@ -169,12 +202,23 @@ release_inode_if_idle (struct inode *p)
     return;
   for (size_t i = 0; i < p->nclosing; i++)
     close (p->closing[i]);      /* nothing left to lose: no locks */
-  struct inode **pp = &buckets[hash_inode (p->dev, p->ino) & (nbuckets - 1)];
-  while (*pp != p)
-    pp = &(*pp)->next;
-  *pp = p->next;
-  ninodes--;
-  free_inode_memory (p);
+  p->nclosing = 0;
+  if (p->resolved)
+    {
+      struct inode **pp
+        = &buckets[hash_inode (p->dev, p->ino) & (nbuckets - 1)];
+      while (*pp != p)
+        pp = &(*pp)->next;
+      *pp = p->next;
+      ninodes--;
+      p->resolved = false;
+    }
+  else
+    unresolved = NULL;
+  if (spare == NULL)
+    spare = p;                  /* keeps its arrays for the next user */
+  else
+    free_inode_memory (p);
 }
 
 /* ---- descriptor index ------------------------------------------------- */
@@ -306,6 +350,12 @@ static int
 recompute (struct inode *p, pl__kernel_set kset, int fd,
            int64_t start, int64_t end)
 {
+  bool anyone = false;
+  for (size_t i = 0; i < p->nheld && !anyone; i++)
+    anyone = overlaps (&p->held[i], start, end);
+  if (!anyone)
+    return kernel_apply (kset, fd, PL__UNLOCK, start, end);
+
   int64_t stack_points[16];
   int64_t *pt = stack_points;
   size_t max = 2 * p->nheld + 2, n = 0;
@@ -423,6 +473,15 @@ atfork_child (void)
           close (p->closing[k]);
         free_inode_memory (p);
       }
+  if (unresolved)
+    {
+      for (size_t k = 0; k < unresolved->nclosing; k++)
+        close (unresolved->closing[k]);
+      free_inode_memory (unresolved);
+    }
+  if (spare)
+    free_inode_memory (spare);
+  unresolved = spare = NULL;
   free (buckets);
   free (by_fd);
   buckets = NULL;
@@ -440,21 +499,77 @@ install_atfork (void)
 
 /* ---- the operations ----------------------------------------------------- */
 
-/* The inode FD refers to, created if needed.  Called with the mutex held;
-   may drop and retake it around fstat().  */
+/* Give the unresolved inode, if any, its dev/ino and put it in the hash:
+   a second file is about to enter the table.  Any descriptor holding a
+   lock on it will do for fstat(): the caller may not close it behind our
+   back (the documented raw-close() case).  */
+static int
+resolve_pending_inode (void)
+{
+  struct inode *p = unresolved;
+  if (p == NULL)
+    return 0;
+  int fd = p->nheld ? p->held[0].fd : p->closing[0];
+  struct stat st;
+  if (fstat (fd, &st) != 0)
+    return pl__from_errno (errno, -1);
+  if (!grow_buckets ())
+    {
+      pl__set_os_error (ENOMEM);
+      return PL_ENOMEM;
+    }
+  p->dev = st.st_dev;
+  p->ino = st.st_ino;
+  unresolved = NULL;
+  hash_insert (p);
+  return 0;
+}
+
+/* The inode FD refers to, if the table knows it; *OUT NULL if not.  For
+   a descriptor the table does not know, that takes an fstat() unless the
+   table is empty.  fstat() does not block, so it is done under the
+   mutex.  */
+static int
+find_for_fd (int fd, struct inode **out)
+{
+  *out = inode_of_fd (fd);
+  if (*out || (ninodes == 0 && unresolved == NULL))
+    return 0;
+  struct stat st;
+  if (fstat (fd, &st) != 0)
+    return pl__from_errno (errno, -1);
+  int r = resolve_pending_inode ();
+  if (r != 0)
+    return r;
+  *out = find_inode (st.st_dev, st.st_ino);
+  return 0;
+}
+
+/* The inode FD refers to, created if needed.  */
 static int
 lookup (int fd, struct inode **out)
 {
   struct inode *p = inode_of_fd (fd);
-  if (p == NULL)
+  if (p == NULL && ninodes == 0 && unresolved == NULL)
+    {
+      /* The only file in the table: no need to know which it is yet.
+         Check FD, cheaply, since fstat() will not.  */
+      p = new_inode ();
+      if (p == NULL)
+        {
+          pl__set_os_error (ENOMEM);
+          return PL_ENOMEM;
+        }
+      unresolved = p;
+    }
+  else if (p == NULL)
     {
       struct stat st;
-      pthread_mutex_unlock (&table_mutex);
-      int r = fstat (fd, &st);
-      int err = errno;
-      pthread_mutex_lock (&table_mutex);
+      if (fstat (fd, &st) != 0)
+        return pl__from_errno (errno, -1);
+      int r = resolve_pending_inode ();
       if (r != 0)
-        return pl__from_errno (err, -1);
+        return r;
       p = find_inode (st.st_dev, st.st_ino);
       if (p == NULL && (p = add_inode (st.st_dev, st.st_ino)) == NULL)
         {
@@ -633,16 +748,12 @@ pl__table_unlock (pl__kernel_set kset, int fd, const struct pl__range *range)
   int r;
   if (p == NULL)
     {
-      /* Nothing recorded for FD.  Still tell the kernel, but only if no
-         other descriptor of this process locks the file, or we would drop
-         its lock: that needs the inode.  */
-      pthread_mutex_unlock (&table_mutex);
-      struct stat st;
-      if (fstat (fd, &st) != 0)
-        return pl__from_errno (errno, -1);
-      pthread_mutex_lock (&table_mutex);
-      p = find_inode (st.st_dev, st.st_ino);
-      r = p ? 0 : kernel_apply (kset, fd, PL__UNLOCK, start, end);
+      /* Nothing recorded for FD.  Still tell the kernel (that also checks
+         FD), but only if no other descriptor of this process locks the
+         file, or we would drop its lock.  */
+      r = find_for_fd (fd, &p);
+      if (r == 0 && p == NULL)
+        r = kernel_apply (kset, fd, PL__UNLOCK, start, end);
       pthread_mutex_unlock (&table_mutex);
       return r;
     }
@@ -676,16 +787,13 @@ int
 pl__table_close (pl__kernel_set kset, int fd)
 {
   pthread_mutex_lock (&table_mutex);
-  struct inode *p = inode_of_fd (fd);
-  if (p == NULL && ninodes > 0)
+  struct inode *p;
+  /* If FD holds nothing, other descriptors of its file still may.  */
+  int r = find_for_fd (fd, &p);
+  if (r != 0)
     {
-      /* FD holds nothing, but other descriptors of its file may.  */
       pthread_mutex_unlock (&table_mutex);
-      struct stat st;
-      if (fstat (fd, &st) != 0)
-        return pl__from_errno (errno, -1);
-      pthread_mutex_lock (&table_mutex);
-      p = find_inode (st.st_dev, st.st_ino);
+      return r;
     }
   if (p == NULL)
     {
@@ -693,7 +801,6 @@ pl__table_close (pl__kernel_set kset, int fd)
       return close_fd (fd);
     }
 
-  int r = 0;
   if (!reserve_held (p, 1))
     r = (pl__set_os_error (ENOMEM), PL_ENOMEM);
   else
