@@ -23,10 +23,18 @@
    open, so the kernel does not drop their locks) until the last lock on
    the inode is released.
 
+   The owner is the open file description, as for flock and OFD locks: a
+   descriptor and its dup()s.  The table records the descriptor number a
+   lock was taken through; whether another number is a duplicate of it is
+   asked of the kernel (Linux kcmp(2)) only when two numbers meet on one
+   inode, so the common path pays nothing.
+
    What it cannot cover (documented in portalock(3)): a raw close() that
-   bypasses the library still drops the process's locks on the inode; the
-   owner is the descriptor number, so a dup() of a locked descriptor is a
-   different owner here (unlike flock and OFD locks).
+   bypasses the library still drops the process's locks on the inode;
+   where kcmp(2) is missing or refused (seccomp), a dup() is a separate
+   owner; and pl_close() of the descriptor a lock was taken through
+   releases it even if a dup() of that descriptor stays open (flock would
+   keep it until the last duplicate is closed).
 
    Cost: one mutex and one hash probe per call.  An inode is found from a
    descriptor that holds locks through a direct fd-indexed array, so
@@ -49,6 +57,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if HAVE_LINUX_KCMP_H
+# include <linux/kcmp.h>
+# include <sys/syscall.h>
+#endif
 
 #include "portalock.h"
 #include "inode-table-internal.h"
@@ -102,6 +114,9 @@ static struct inode **by_fd;
 static size_t by_fd_len;
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* This process's id, for kcmp(2); reset in a forked child.  */
+static pid_t self_pid;
 
 /* ---- hash table of inodes --------------------------------------------- */
 
@@ -262,6 +277,23 @@ forget_fd_if_unused (struct inode *p, int fd)
     by_fd[fd] = NULL;
 }
 
+/* ---- owners ------------------------------------------------------------ */
+
+/* Do descriptors A and B share one open file description (a dup())?  */
+static bool
+same_owner (int a, int b)
+{
+  if (a == b)
+    return true;
+#if HAVE_LINUX_KCMP_H && defined SYS_kcmp
+  /* 0: same file; other values order them; -1: no kcmp (ENOSYS, or
+     EPERM under seccomp): then only equal numbers are one owner.  */
+  return syscall (SYS_kcmp, self_pid, self_pid, KCMP_FILE, a, b) == 0;
+#else
+  return false;
+#endif
+}
+
 /* ---- held ranges -------------------------------------------------------- */
 
 /* Room for N more entries.  false: out of memory.  */
@@ -281,10 +313,14 @@ reserve_held (struct inode *p, size_t n)
   return true;
 }
 
+static void forget_fd_if_unused (struct inode *p, int fd);
+
 static void
 remove_entry (struct inode *p, size_t i)
 {
+  int fd = p->held[i].fd;
   p->held[i] = p->held[--p->nheld];
+  forget_fd_if_unused (p, fd);
 }
 
 static bool
@@ -302,8 +338,9 @@ conflicts (const struct inode *p, int fd, enum pl__mode mode,
   for (size_t i = 0; i < p->nheld; i++)
     {
       const struct held *h = &p->held[i];
-      if (h->fd != fd && overlaps (h, start, end)
-          && (mode == PL__EXCLUSIVE || h->mode == PL__EXCLUSIVE))
+      if (overlaps (h, start, end)
+          && (mode == PL__EXCLUSIVE || h->mode == PL__EXCLUSIVE)
+          && !same_owner (h->fd, fd))
         return true;
     }
   return false;
@@ -404,17 +441,19 @@ recompute (struct inode *p, pl__kernel_set kset, int fd,
 }
 
 /* FD's owner gives up whatever it holds on [START, END): cut its entries
-   and fix the kernel's state where they were.  Needs room for one more
-   entry (a split).  */
+   and fix the kernel's state where they were.  DUPS: also what was taken
+   through duplicates of FD (false for pl_close(), which only ends FD).
+   Needs room for one more entry (a split).  */
 static int
-release_own (struct inode *p, pl__kernel_set kset, int fd,
+release_own (struct inode *p, pl__kernel_set kset, int fd, bool dups,
              int64_t start, int64_t end)
 {
   int result = 0;
   for (size_t i = 0; i < p->nheld; i++)
     {
       struct held *h = &p->held[i];
-      if (h->fd != fd || h->pending || !overlaps (h, start, end))
+      if (h->pending || !overlaps (h, start, end)
+          || (dups ? !same_owner (h->fd, fd) : h->fd != fd))
         continue;
       int64_t cut_start = h->start > start ? h->start : start;
       int64_t cut_end = h->end < end ? h->end : end;
@@ -489,11 +528,13 @@ atfork_child (void)
   nbuckets = ninodes = by_fd_len = 0;
   pthread_mutex_init (&table_mutex, NULL);
   pthread_cond_init (&table_cond, NULL);
+  self_pid = getpid ();
 }
 
 static void
 install_atfork (void)
 {
+  self_pid = getpid ();
   pthread_atfork (atfork_prepare, atfork_parent, atfork_child);
 }
 
@@ -597,7 +638,7 @@ record (struct inode *p, int fd, enum pl__mode mode, int64_t start,
   for (size_t i = 0; i < p->nheld; i++)
     {
       struct held *h = &p->held[i];
-      if (h->fd != fd || h->pending || !overlaps (h, start, end))
+      if (h->pending || !overlaps (h, start, end) || !same_owner (h->fd, fd))
         continue;
       if (h->start < start && h->end > end)
         {
@@ -680,7 +721,7 @@ table_lock_locked (pl__kernel_set kset, int fd, enum pl__mode mode,
           /* Held by another descriptor of this process.  Release first,
              as for any conflict (the contract: a failed request leaves no
              lock on the range), then fail or wait for that owner.  */
-          release_own (p, kset, fd, start, end);
+          release_own (p, kset, fd, true, start, end);
           forget_fd_if_unused (p, fd);
           if (!wait)
             {
@@ -712,7 +753,7 @@ table_lock_locked (pl__kernel_set kset, int fd, enum pl__mode mode,
           return r;
         }
       /* Held by another process: release-then-acquire.  */
-      release_own (p, kset, fd, start, end);
+      release_own (p, kset, fd, true, start, end);
       forget_fd_if_unused (p, fd);
       if (!wait)
         {
@@ -744,15 +785,15 @@ pl__table_unlock (pl__kernel_set kset, int fd, const struct pl__range *range)
   int64_t start, end;
   range_bounds (range, &start, &end);
   pthread_mutex_lock (&table_mutex);
-  struct inode *p = inode_of_fd (fd);
-  int r;
-  if (p == NULL)
+  /* FD may hold nothing itself but be a dup() of a descriptor that does:
+     find the inode either way.  */
+  struct inode *p;
+  int r = find_for_fd (fd, &p);
+  if (r != 0 || p == NULL)
     {
-      /* Nothing recorded for FD.  Still tell the kernel (that also checks
-         FD), but only if no other descriptor of this process locks the
-         file, or we would drop its lock.  */
-      r = find_for_fd (fd, &p);
-      if (r == 0 && p == NULL)
+      /* The table knows nothing of this file.  Still tell the kernel
+         (that also checks FD): nothing of ours can be dropped.  */
+      if (r == 0)
         r = kernel_apply (kset, fd, PL__UNLOCK, start, end);
       pthread_mutex_unlock (&table_mutex);
       return r;
@@ -761,7 +802,7 @@ pl__table_unlock (pl__kernel_set kset, int fd, const struct pl__range *range)
     r = (pl__set_os_error (ENOMEM), PL_ENOMEM);
   else
     {
-      r = release_own (p, kset, fd, start, end);
+      r = release_own (p, kset, fd, true, start, end);
       forget_fd_if_unused (p, fd);
       if (p->waiters)
         pthread_cond_broadcast (&table_cond);
@@ -805,7 +846,7 @@ pl__table_close (pl__kernel_set kset, int fd)
     r = (pl__set_os_error (ENOMEM), PL_ENOMEM);
   else
     {
-      release_own (p, kset, fd, 0, INFINITE);
+      release_own (p, kset, fd, false, 0, INFINITE);
       forget_fd_if_unused (p, fd);
       if (p->waiters)
         pthread_cond_broadcast (&table_cond);
