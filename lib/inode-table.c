@@ -550,6 +550,8 @@ resolve_pending_inode (void)
   struct inode *p = unresolved;
   if (p == NULL)
     return 0;
+  /* An inode in the table has an entry or a deferred close, except while
+     only waiters keep it: and a waiter resolves it before it waits.  */
   int fd = p->nheld ? p->held[0].fd : p->closing[0];
   struct stat st;
   if (fstat (fd, &st) != 0)
@@ -728,6 +730,13 @@ table_lock_locked (pl__kernel_set kset, int fd, enum pl__mode mode,
               release_inode_if_idle (p);
               pl__set_os_error (EWOULDBLOCK);
               return PL_EBUSY;
+            }
+          /* A waiter keeps P alive, perhaps with no entries left to
+             fstat() later: resolve P while its holder's entry is here.  */
+          if (!p->resolved && (r = resolve_pending_inode ()) != 0)
+            {
+              release_inode_if_idle (p);
+              return r;
             }
           p->waiters++;
           pthread_cond_wait (&table_cond, &table_mutex);
