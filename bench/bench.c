@@ -378,10 +378,13 @@ bench_p2 (const struct bench *b, struct ctx *ctx)
 }
 
 /* P3: the same lock+unlock, with CTX->held other files open and locked
-   through the same backend (side A) and with none (side B).  Every round
-   opens and locks them all, or releases and closes them all, so that "none"
-   really is none: an inode table that kept entries for unlocked but still
-   open descriptors could otherwise hide a linear search.  */
+   through the same backend (side A) and with one (side B), as
+   PERFORMANCE.md defines P3: "1 vs 10,000 other locks held".  (With none
+   held at all the emulated backends skip even the fstat() that any second
+   file needs, which is a different question: P2 asks it.)  Every round
+   opens and locks them all, or releases and closes all but one, so that
+   side B really holds one: an inode table that kept entries for unlocked
+   but still open descriptors could otherwise hide a linear search.  */
 
 struct p3
 {
@@ -400,6 +403,8 @@ p3_hold (void *arg, const char **what)
     return 0;
   for (long i = 0; i < p->held; i++)
     {
+      if (p->others[i] >= 0)
+        continue;               /* the one side B keeps */
       char name[32];
       snprintf (name, sizeof name, "f%05ld", i);
       if ((p->others[i] = open_file (p->ctx, name)) < 0)
@@ -412,12 +417,12 @@ p3_hold (void *arg, const char **what)
   return 0;
 }
 
+/* Release and close the other files from FIRST on.  */
 static int
-p3_release (void *arg, const char **what)
+p3_close_from (struct p3 *p, long first, const char **what)
 {
-  struct p3 *p = arg;
   int err = 0;
-  for (long i = 0; i < p->held; i++)
+  for (long i = first; i < p->held; i++)
     if (p->others[i] >= 0)
       {
         int e = pl_close (p->others[i]);
@@ -430,6 +435,22 @@ p3_release (void *arg, const char **what)
       }
   p->holding = false;
   return err;
+}
+
+/* Side B: exactly one other lock held.  */
+static int
+p3_keep_one (void *arg, const char **what)
+{
+  struct p3 *p = arg;
+  if (p->others[0] < 0)
+    {
+      if ((p->others[0] = open_file (p->ctx, "f00000")) < 0)
+        return *what = "open", errno;
+      int err = pl_lock (p->others[0], PL_LOCK_EX);
+      if (err != 0)
+        return *what = "pl_lock (other file)", err;
+    }
+  return p3_close_from (p, 1, what);
 }
 
 static int
@@ -502,16 +523,16 @@ bench_p3 (const struct bench *b, struct ctx *ctx)
     p.others[i] = -1;
 
   snprintf (label_a, sizeof label_a, "lock+unlock, %ld held", held);
-  snprintf (label_b, sizeof label_b, "lock+unlock, none held");
+  snprintf (label_b, sizeof label_b, "lock+unlock, 1 held");
   struct side a = { .label = label_a, .prepare = p3_hold, .loop = p3_loop,
                     .arg = &p };
-  struct side none = { .label = label_b, .prepare = p3_release,
-                       .loop = p3_loop, .arg = &p };
+  struct side one = { .label = label_b, .prepare = p3_keep_one,
+                      .loop = p3_loop, .arg = &p };
   struct result res;
   const char *what = "";
-  int err = compare (ctx, &a, &none, &res, &what);
+  int err = compare (ctx, &a, &one, &res, &what);
   const char *what2 = "";
-  int err2 = p3_release (&p, &what2);
+  int err2 = p3_close_from (&p, 0, &what2);
   pl_close (p.fd);
   free (p.others);
   pl_set_backend (NULL);
@@ -521,7 +542,7 @@ bench_p3 (const struct bench *b, struct ctx *ctx)
     return report_fail (b, name, what, err);
 
   report_ratio (b, name, res.ratio);
-  print_details (ctx, &a, &none, &res);
+  print_details (ctx, &a, &one, &res);
   if (held < ctx->held)
     printf ("  only %ld held instead of %ld: RLIMIT_NOFILE is %ld\n",
             held, ctx->held, limit);
