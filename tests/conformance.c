@@ -1005,17 +1005,27 @@ START_TEST (fork_child_keeps_lock)
 END_TEST
 
 /* Rule 5 (the part that needs no timed API): signals caught while
-   waiting do not end the wait.  A thread interrupts the main thread with
-   SIGUSR1 (a handler without SA_RESTART, so the system call does fail
-   with EINTR) many times, then lets the holder go.  */
+   waiting do not end the wait.  A thread interrupts the main thread many
+   times with a signal whose handler has no SA_RESTART (so the system call
+   does fail with EINTR), then lets the holder go.  A real-time signal
+   where there is one: those queue, so every one sent is counted; classic
+   ones sent close together may merge into one.  */
 
-static atomic_int usr1_count;
+#ifdef SIGRTMIN
+# define PESTER_SIGNAL SIGRTMIN
+# define ALL_COUNTED 1
+#else
+# define PESTER_SIGNAL SIGUSR1
+# define ALL_COUNTED 0
+#endif
+
+static atomic_int pester_count;
 
 static void
-on_usr1 (int sig)
+on_pester (int sig)
 {
   (void) sig;
-  atomic_fetch_add (&usr1_count, 1);
+  atomic_fetch_add (&pester_count, 1);
 }
 
 struct pester
@@ -1037,7 +1047,7 @@ pester_thread (void *arg)
   nanosleep (&pause, NULL);
   for (int i = 0; i < N_SIGNALS; i++)
     {
-      if (pthread_kill (ps->target, SIGUSR1) == 0)
+      if (pthread_kill (ps->target, PESTER_SIGNAL) == 0)
         ps->sent++;
       nanosleep (&pause, NULL);
     }
@@ -1050,18 +1060,18 @@ START_TEST (wait_survives_signals)
   struct ctx c;
   begin (&c, "signals");
   int fd = open_file (&c);
-  struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = 0 };
+  struct sigaction sa = { .sa_handler = on_pester, .sa_flags = 0 };
   sigemptyset (&sa.sa_mask);
-  ck_assert_int_eq (sigaction (SIGUSR1, &sa, NULL), 0);
+  ck_assert_int_eq (sigaction (PESTER_SIGNAL, &sa, NULL), 0);
 
   struct pester ps = { .target = pthread_self (),
                        .holder = other_hold (&c, "ex") };
-  /* Only the main thread may receive SIGUSR1: block it in the pester,
-     which inherits the mask at creation.  */
-  sigset_t usr1, old;
-  sigemptyset (&usr1);
-  sigaddset (&usr1, SIGUSR1);
-  pthread_sigmask (SIG_BLOCK, &usr1, &old);
+  /* Only the main thread may receive the signal: block it in the
+     pester, which inherits the mask at creation.  */
+  sigset_t set, old;
+  sigemptyset (&set);
+  sigaddset (&set, PESTER_SIGNAL);
+  pthread_sigmask (SIG_BLOCK, &set, &old);
   struct test_thread *t = test_thread_start (pester_thread, &ps);
   pthread_sigmask (SIG_SETMASK, &old, NULL);
   ck_assert_msg (t != NULL, "cannot start a thread");
@@ -1069,7 +1079,10 @@ START_TEST (wait_survives_signals)
   ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), 0);
   test_thread_join (t);
   ck_assert_int_eq (ps.sent, N_SIGNALS);
-  ck_assert_int_eq (atomic_load (&usr1_count), N_SIGNALS);
+  if (ALL_COUNTED)
+    ck_assert_int_eq (atomic_load (&pester_count), N_SIGNALS);
+  else
+    ck_assert_int_ge (atomic_load (&pester_count), 1);
   other_release (ps.holder);
   /* The 0 meant a lock, not an interrupted wait.  */
   ck_assert_int_eq (other_try (&c, "sh"), HELPER_BUSY);
