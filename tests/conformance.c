@@ -1007,17 +1007,12 @@ END_TEST
 /* Rule 5 (the part that needs no timed API): signals caught while
    waiting do not end the wait.  A thread interrupts the main thread many
    times with a signal whose handler has no SA_RESTART (so the system call
-   does fail with EINTR), then lets the holder go.  A real-time signal
-   where there is one: those queue, so every one sent is counted; classic
-   ones sent close together may merge into one.  */
+   does fail with EINTR), then lets the holder go.  Only "at least one
+   arrived" is checked: signals sent close together may merge into one
+   (classic signals always may; under ThreadSanitizer, which delays
+   delivery, even real-time ones do).  */
 
-#ifdef SIGRTMIN
-# define PESTER_SIGNAL SIGRTMIN
-# define ALL_COUNTED 1
-#else
-# define PESTER_SIGNAL SIGUSR1
-# define ALL_COUNTED 0
-#endif
+#define PESTER_SIGNAL SIGUSR1
 
 static atomic_int pester_count;
 
@@ -1079,10 +1074,8 @@ START_TEST (wait_survives_signals)
   ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), 0);
   test_thread_join (t);
   ck_assert_int_eq (ps.sent, N_SIGNALS);
-  if (ALL_COUNTED)
-    ck_assert_int_eq (atomic_load (&pester_count), N_SIGNALS);
-  else
-    ck_assert_int_ge (atomic_load (&pester_count), 1);
+  int caught = atomic_load (&pester_count);
+  ck_assert_int_ge (caught, 1);
   other_release (ps.holder);
   /* The 0 meant a lock, not an interrupted wait.  */
   ck_assert_int_eq (other_try (&c, "sh"), HELPER_BUSY);

@@ -53,6 +53,14 @@ int test_closed_fd (void);
    told.  */
 int test_count_fds (void);
 
+/* Let this process grow by at most about BYTES more of address space,
+   where the system can say so (Linux: RLIMIT_AS over the current size).
+   A test that hands the library absurd input uses it so that a library
+   that allocates in proportion to that input fails the test with
+   PL_ENOMEM instead of taking the machine's memory (and the OOM killer
+   ending some other process).  */
+void test_limit_memory_growth (size_t bytes);
+
 /* Make a hanging test fail instead of hanging: after SECONDS the process
    dies with a message naming WHAT.  test_watchdog (0, NULL) disarms.  */
 void test_watchdog (unsigned seconds, const char *what);
