@@ -388,6 +388,26 @@ START_TEST (indep_close_other_open)
 }
 END_TEST
 
+/* The one case the contract does not cover, tested as portalock(3)
+   documents it, so that a change is noticed: a raw close() of ANY
+   descriptor of the file drops every lock the process holds on it on
+   the emulated backends (classic fcntl semantics); on flock and OFD it
+   releases nothing held through another open file.  */
+START_TEST (indep_raw_close_as_documented)
+{
+  struct ctx c;
+  begin (&c, "indep-raw");
+  int fd1 = open_file (&c), fd2 = open_file (&c);
+  ck_assert_int_eq (pl_lock (fd1, PL_LOCK_EX), 0);
+  test_close_raw (fd2);
+  ck_assert_int_eq (other_try (&c, "ex"), has (&c, PL_FEATURE_EMULATED)
+                                          ? HELPER_OK : HELPER_BUSY);
+  close_file (fd1);
+  ck_assert_int_eq (other_try (&c, "ex"), HELPER_OK);
+  end (&c);
+}
+END_TEST
+
 /* Two open files that both hold locks; closing one keeps the other's.
    With shared locks where the backend has them, with disjoint ranges
    where it has those (lockf has ranges but no shared locks).  */
@@ -1111,6 +1131,7 @@ conformance_suite (void)
   tcase_add_test (tc, indep_close_original_keeps_dup);
   tcase_add_test (tc, indep_close_other_open);
   tcase_add_test (tc, indep_close_other_holder);
+  tcase_add_test (tc, indep_raw_close_as_documented);
 
   tc = rule (s, "rule3-modes");
   tcase_add_test (tc, modes_shared_shared);

@@ -117,6 +117,12 @@ test_kernel_knows_duplicates (int fd, int dup)
 }
 
 void
+test_close_raw (int fd)
+{
+  close (fd);
+}
+
+void
 test_remove (const char *path)
 {
   unlink (path);

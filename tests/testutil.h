@@ -43,6 +43,9 @@ void test_setenv (const char *name, const char *value);
    the same owner only where it can: portalock(3), "Owner".  */
 bool test_kernel_knows_duplicates (int fd, int dup);
 
+/* close(2) FD, bypassing the library.  */
+void test_close_raw (int fd);
+
 /* Remove PATH; ignore errors.  */
 void test_remove (const char *path);
 
