@@ -19,6 +19,7 @@
 #include "objtest.h"
 
 static const char *chosen[32];
+static void new_dir (void);
 
 const char *const *
 ot_backends (void)
@@ -49,6 +50,7 @@ void
 ot_use_backend (int i)
 {
   ck_assert_int_eq (pl_set_backend (ot_backends ()[i]), 0);
+  new_dir ();                   /* a fresh directory for each test */
 }
 
 double
@@ -70,31 +72,49 @@ ot_sleep_until (double t)
     continue;
 }
 
+/* The current test's directory; every directory made, to remove at exit
+   by the process that made it (children inherit the current one).  */
 static char dir[256];
-static pid_t dir_owner;
+static char *made[256];
+static int n_made;
+static pid_t maker;
 
 static void
-remove_dir (void)
+remove_dirs (void)
 {
-  if (dir_owner != getpid ())
+  if (maker != getpid ())
     return;
-  char cmd[300];
-  snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system (cmd) != 0)
-    fprintf (stderr, "could not remove %s\n", dir);
+  for (int i = 0; i < n_made; i++)
+    {
+      char cmd[300];
+      snprintf (cmd, sizeof cmd, "rm -rf '%s'", made[i]);
+      if (system (cmd) != 0)
+        fprintf (stderr, "could not remove %s\n", made[i]);
+    }
+}
+
+static void
+new_dir (void)
+{
+  const char *tmp = getenv ("TMPDIR");
+  snprintf (dir, sizeof dir, "%s/portalock-test-XXXXXX",
+            tmp && *tmp ? tmp : "/tmp");
+  ck_assert_ptr_nonnull (mkdtemp (dir));
+  if (maker != getpid ())
+    {
+      maker = getpid ();
+      n_made = 0;
+      atexit (remove_dirs);
+    }
+  if (n_made < 256)
+    made[n_made++] = strdup (dir);
 }
 
 const char *
 ot_dir (void)
 {
-  if (dir_owner == getpid ())
-    return dir;
-  const char *tmp = getenv ("TMPDIR");
-  snprintf (dir, sizeof dir, "%s/portalock-test-XXXXXX",
-            tmp && *tmp ? tmp : "/tmp");
-  ck_assert_ptr_nonnull (mkdtemp (dir));
-  dir_owner = getpid ();
-  atexit (remove_dir);
+  if (dir[0] == '\0')
+    new_dir ();
   return dir;
 }
 
