@@ -84,7 +84,7 @@ pl_open_atomic (pl_atomic **ap, const char *path, unsigned mode, int *fdp)
     {
       temp_name (a->tmp, size, path, attempt);
       r = pl__open_path (a->tmp, O_WRONLY | O_CREAT | O_EXCL, mode, false,
-                         &a->fd);
+                         &a->fd, NULL);
     }
   if (r != 0)
     {

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "glthread/lock.h"
@@ -182,7 +183,8 @@ open_and_lock (const char *path, const struct pl_lockfile_options *o,
   for (bool first = true;; first = false)
     {
       int fd, r;
-      r = pl__open_path (path, open_flags (o), o->mode, follow, &fd);
+      struct stat st;
+      r = pl__open_path (path, open_flags (o), o->mode, follow, &fd, &st);
       if (r != 0)
         return r;
       if ((o->flags & PL_LOCK_NB) || (first && fail_when_locked))
@@ -193,7 +195,7 @@ open_and_lock (const char *path, const struct pl_lockfile_options *o,
                            o->check_interval);
       if (r == 0)
         {
-          r = pl__same_file (fd, path, follow);
+          r = pl__same_id (&st, path, follow);
           if (r == 1)
             {
               *fdp = fd;

@@ -6,6 +6,7 @@
 #define PL_PATH_INTERNAL_H 1
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 /* Map an errno from open, stat, rename, unlink, fsync ... on a path to a
    PL_E* code, recording it for pl_os_error().  */
@@ -16,13 +17,15 @@ int pl__from_path_errno (int err);
    O_CLOEXEC always and O_NOFOLLOW unless FOLLOW, MODE for a created file.
    Only regular files are accepted: a directory gives PL_EISDIR, anything
    else PL_EINVAL (and a FIFO does not block the open).  On success *FD is
-   the descriptor and 0 is returned.  */
+   the descriptor, *ST (if not NULL) its fstat, and 0 is returned.  */
 int pl__open_path (const char *path, int oflags, unsigned mode, bool follow,
-                   int *fd);
+                   int *fd, struct stat *st);
 
 /* Does PATH (lstat unless FOLLOW) still name the file open as FD?
    1 yes, 0 no (another file, or none: the unlink race), or a PL_E*
    error.  */
 int pl__same_file (int fd, const char *path, bool follow);
+/* The same, for a file whose fstat is ST.  */
+int pl__same_id (const struct stat *st, const char *path, bool follow);
 
 #endif /* PL_PATH_INTERNAL_H */

@@ -70,13 +70,15 @@ pl__from_path_errno (int err)
 
 int
 pl__open_path (const char *path, int oflags, unsigned mode, bool follow,
-               int *fdp)
+               int *fdp, struct stat *stp)
 {
   if (path == NULL || *path == '\0' || fdp == NULL)
     {
       pl__set_os_error (0);
       return PL_EINVAL;
     }
+  int status = oflags & ~O_NONBLOCK;   /* for F_SETFL, which ignores the
+                                          access mode and creation flags */
   oflags |= O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
   int fd;
   do
@@ -96,28 +98,33 @@ pl__open_path (const char *path, int oflags, unsigned mode, bool follow,
       pl__set_os_error (0);
       r = PL_EINVAL;
     }
-  else
-    {
-      int fl = fcntl (fd, F_GETFL);
-      if (fl == -1 || fcntl (fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
-        r = pl__from_path_errno (errno);
-    }
+  else if (fcntl (fd, F_SETFL, status) == -1)
+    r = pl__from_path_errno (errno);
   if (r != 0)
     {
       close (fd);
       return r;
     }
   *fdp = fd;
+  if (stp)
+    *stp = st;
   return 0;
+}
+
+int
+pl__same_id (const struct stat *a, const char *path, bool follow)
+{
+  struct stat b;
+  if ((follow ? stat (path, &b) : lstat (path, &b)) != 0)
+    return errno == ENOENT ? 0 : pl__from_path_errno (errno);
+  return a->st_dev == b.st_dev && a->st_ino == b.st_ino;
 }
 
 int
 pl__same_file (int fd, const char *path, bool follow)
 {
-  struct stat a, b;
+  struct stat a;
   if (fstat (fd, &a) != 0)
     return pl__from_errno (errno, fd);
-  if ((follow ? stat (path, &b) : lstat (path, &b)) != 0)
-    return errno == ENOENT ? 0 : pl__from_path_errno (errno);
-  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  return pl__same_id (&a, path, follow);
 }
