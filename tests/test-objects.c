@@ -498,10 +498,47 @@ START_TEST (test_semaphore_bound)
   int total = 0;
   for (int i = 0; i < SEM_N; i++)
     {
-      ck_assert_int_gt (atomic_load (&sem_shared[2 + i]), 0);   /* no herd */
+      ck_assert_int_gt (atomic_load (&sem_shared[2 + i]), 0);   /* all used */
       total += atomic_load (&sem_shared[2 + i]);
     }
   ck_assert_int_eq (total, 4 * SEM_N * SEM_ROUNDS);
+}
+END_TEST
+
+/* No herd on slot 0: processes that find every slot free, one after the
+   other, do not all take the same slot.  (All on one slot by chance:
+   probability 3^-11.)  */
+START_TEST (test_semaphore_spread)
+{
+  ot_use_backend (_i);
+  int seen[SEM_N] = { 0 };
+  for (int i = 0; i < 12; i++)
+    {
+      int fds[2];
+      ck_assert_int_eq (pipe (fds), 0);
+      pid_t pid = fork ();
+      ck_assert_int_ge (pid, 0);
+      if (pid == 0)
+        {
+          pl_semaphore *s;
+          unsigned slot = 99;
+          if (pl_semaphore_new (&s, ot_dir (), "spread", SEM_N, NULL) != 0
+              || pl_semaphore_acquire (s, &slot, NULL) != 0)
+            _exit (1);
+          _exit (write (fds[1], &slot, sizeof slot) == sizeof slot ? 0 : 1);
+        }
+      unsigned slot = 99;
+      ck_assert_int_eq (read (fds[0], &slot, sizeof slot), sizeof slot);
+      ck_assert_uint_lt (slot, SEM_N);
+      seen[slot]++;
+      waitpid (pid, NULL, 0);
+      close (fds[0]);
+      close (fds[1]);
+    }
+  int used = 0;
+  for (int i = 0; i < SEM_N; i++)
+    used += seen[i] > 0;
+  ck_assert_int_ge (used, 2);
 }
 END_TEST
 
@@ -653,6 +690,7 @@ objects_suite (void)
       tcase_add_loop_test (tc, test_who, i, i + 1);
       tcase_add_loop_test (tc, test_symlink_refused, i, i + 1);
       tcase_add_loop_test (tc, test_semaphore_bound, i, i + 1);
+      tcase_add_loop_test (tc, test_semaphore_spread, i, i + 1);
       tcase_add_loop_test (tc, test_semaphore_timeout, i, i + 1);
       tcase_add_loop_test (tc, test_open_atomic, i, i + 1);
       suite_add_tcase (s, tc);
