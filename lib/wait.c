@@ -43,6 +43,9 @@
      would orphan a helper that could take the lock behind its back.
    - After fork the kept helper does not exist in the child: it is
      recognised by its pid and forgotten.
+   - AddressSanitizer reports a false stack-buffer-underflow when a
+     cancelled thread ends (google/sanitizers#1399): run sanitizer builds
+     with ASAN_OPTIONS=use_sigaltstack=0.
    Fallback (no kernel_wait, e.g. a backend that waits its own way, no
    threads, a thread that cannot be made): polling with a backoff from
    50 us doubling up to check_interval (default 10 ms).  */
