@@ -36,7 +36,8 @@
    - The first pthread_cancel makes glibc dlopen libgcc_s; at that moment
      (the deadline) it can fail (no free descriptor) and glibc then aborts.
      So libgcc_s is loaded when the first helper is made, and if that
-     fails the wait polls instead.
+     fails the wait polls instead.  The library also pins itself then
+     (RTLD_NODELETE): a dlclose() must not unmap the kept helper's code.
    - A signal caught by the application wakes the condition wait early:
      the loop re-checks the monotonic clock, so the wait goes on.
    - The calling thread is not cancellable during the wait: cancelling it
@@ -297,6 +298,11 @@ cancel_ready (void)
     {
       void *handle = dlopen (LIBGCC_S_SO, RTLD_NOW | RTLD_NODELETE);
       r = handle ? 1 : -1;
+      /* A kept helper runs this library's code: the library must stay
+         mapped even if the program dlclose()s it.  */
+      Dl_info self;
+      if (r > 0 && dladdr ((void *) pl__lock_wait, &self) && self.dli_fname)
+        dlopen (self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
       atomic_store (&ready, r);
     }
   return r > 0;
