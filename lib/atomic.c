@@ -31,6 +31,25 @@
 #ifndef O_DIRECTORY
 # define O_DIRECTORY 0
 #endif
+#ifdef _WIN32
+# include <io.h>
+# include <windows.h>
+/* The CRT's rename() does not replace an existing file, and there is no
+   fsync: MoveFileEx with MOVEFILE_REPLACE_EXISTING and _commit.  (Not
+   tested on Windows yet.)  */
+# define fsync _commit
+static int
+replace (const char *from, const char *to)
+{
+  if (MoveFileExA (from, to, MOVEFILE_REPLACE_EXISTING
+                              | MOVEFILE_WRITE_THROUGH))
+    return 0;
+  errno = GetLastError () == ERROR_ACCESS_DENIED ? EACCES : EIO;
+  return -1;
+}
+#else
+# define replace rename
+#endif
 
 struct pl_atomic
 {
@@ -121,11 +140,17 @@ pl_atomic_abort (pl_atomic *a)
 static int
 sync_dir (const char *path)
 {
+#ifdef _WIN32
+  (void) path;          /* directories cannot be opened for fsync */
+  return 0;
+#else
   const char *slash = strrchr (path, '/');
-  char *dir = slash ? strndup (path, slash == path ? 1 : slash - path)
-                    : strdup (".");
+  size_t len = slash ? (slash == path ? 1 : (size_t) (slash - path)) : 1;
+  char *dir = malloc (len + 1);
   if (dir == NULL)
     return PL_ENOMEM;
+  memcpy (dir, slash ? path : ".", len);
+  dir[len] = '\0';
   int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   free (dir);
   if (fd < 0)
@@ -135,6 +160,7 @@ sync_dir (const char *path)
     r = pl__from_path_errno (errno);
   close (fd);
   return r;
+#endif
 }
 
 int
@@ -147,7 +173,7 @@ pl_atomic_commit (pl_atomic *a)
     r = pl__from_path_errno (errno);
   if (close (a->fd) != 0 && errno != EINTR && r == 0)
     r = pl__from_path_errno (errno);
-  if (r == 0 && rename (a->tmp, a->path) != 0)
+  if (r == 0 && replace (a->tmp, a->path) != 0)
     r = pl__from_path_errno (errno);
   if (r != 0)
     unlink (a->tmp);

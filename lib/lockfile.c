@@ -160,7 +160,9 @@ after_lock (int fd, const struct pl_lockfile_options *o)
     {
       char buf[32];
       int n = snprintf (buf, sizeof buf, "%ld\n", (long) getpid ());
-      if (pwrite (fd, buf, n, 0) != n)
+      /* The descriptor is ours, its offset too: lseek + write is as good
+         as pwrite, and exists everywhere.  */
+      if (lseek (fd, 0, SEEK_SET) != 0 || write (fd, buf, n) != n)
         return pl__from_path_errno (errno ? errno : EIO);
     }
   return 0;

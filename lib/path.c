@@ -32,6 +32,11 @@
 #ifndef O_NONBLOCK
 # define O_NONBLOCK 0
 #endif
+#ifdef _WIN32
+/* Windows: no symbolic links in the POSIX sense for the CRT (O_NOFOLLOW
+   is 0 above), so lstat is stat.  */
+# define lstat stat
+#endif
 
 int
 pl__from_path_errno (int err)
@@ -98,8 +103,12 @@ pl__open_path (const char *path, int oflags, unsigned mode, bool follow,
       pl__set_os_error (0);
       r = PL_EINVAL;
     }
-  else if (fcntl (fd, F_SETFL, status) == -1)
+#ifdef F_SETFL
+  else if (O_NONBLOCK && fcntl (fd, F_SETFL, status) == -1)
     r = pl__from_path_errno (errno);
+#else
+  (void) status;
+#endif
   if (r != 0)
     {
       close (fd);

@@ -78,7 +78,9 @@ pl_semaphore_new (pl_semaphore **sp, const char *directory,
     return refuse (PL_EINVAL);
   if (directory == NULL)
     {
-#if HAVE_SECURE_GETENV
+#if defined _WIN32
+      directory = getenv ("TEMP");
+#elif HAVE_SECURE_GETENV
       directory = secure_getenv ("TMPDIR");     /* not in setuid programs */
 #else
       directory = getenv ("TMPDIR");
