@@ -56,7 +56,14 @@ struct pl__range
      lock: the kernel cannot see that conflict), wait.c sleeps with a
      bounded backoff and tries again; lock() must then leave the kernel
      state consistent with the table, since kernel_wait on a per-process
-     primitive may have changed the process's kernel lock.  */
+     primitive may have changed the process's kernel lock.
+   lock_timed: optional, for a primitive with a native timed wait (win32:
+     LockFileEx on an overlapped handle, WaitForSingleObject with the time
+     left, CancelIoEx at the deadline, then one final non-blocking
+     attempt).  wait.c calls it instead of using a helper thread, with
+     TIMEOUT > 0 and finite; it returns what pl__lock_wait() returns
+     (wait-internal.h): 0, PL_ETIMEDOUT no earlier than TIMEOUT (no lock
+     held), or an error; signals must not shorten it.  */
 struct pl__backend
 {
   const char *name;
@@ -68,6 +75,8 @@ struct pl__backend
   int (*close) (int fd);
   int (*kernel_wait) (int fd, enum pl__mode mode,
                       const struct pl__range *range);
+  int (*lock_timed) (int fd, enum pl__mode mode,
+                     const struct pl__range *range, double timeout);
 };
 
 /* The backends, each defined in lib/backend-NAME.c when configure found

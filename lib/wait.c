@@ -47,9 +47,10 @@
    - AddressSanitizer reports a false stack-buffer-underflow when a
      cancelled thread ends (google/sanitizers#1399): run sanitizer builds
      with ASAN_OPTIONS=use_sigaltstack=0.
-   Fallback (no kernel_wait, e.g. a backend that waits its own way, no
-   threads, a thread that cannot be made): polling with a backoff from
-   50 us doubling up to check_interval (default 10 ms).  */
+   A backend with a native timed wait (win32) provides lock_timed and
+   none of this is used.  Fallback (no kernel_wait, no threads, a thread
+   that cannot be made): polling with a backoff from 50 us doubling up to
+   check_interval (default 10 ms).  */
 
 #include <config.h>
 
@@ -513,6 +514,8 @@ pl__lock_wait (const struct pl__backend *b, int fd, enum pl__mode mode,
   /* INFINITY, or a deadline beyond what time_t can hold: block.  */
   if (isinf (timeout) || deadline.tv_sec == PL_TIME_T_MAX)
     return b->lock (fd, mode, true, range);
+  if (b->lock_timed && timeout > 0)
+    return b->lock_timed (fd, mode, range, timeout);   /* native wait */
   double cap = check_interval > 0 ? check_interval
                                   : PL__DEFAULT_CHECK_INTERVAL;
 

@@ -76,6 +76,25 @@ static const struct pl__backend emulated = {
   .kernel_wait = emulated_kernel_wait,
 };
 
+/* ---- A backend with its own timed wait (as win32) ---- */
+
+static double native_timeout;
+
+static int
+native_lock_timed (int fd, enum pl__mode mode,
+                   const struct pl__range *range, double timeout)
+{
+  (void) fd, (void) mode, (void) range;
+  native_timeout = timeout;
+  return PL_ETIMEDOUT;
+}
+
+static const struct pl__backend native = {
+  .name = "native",
+  .lock = poll_lock,
+  .lock_timed = native_lock_timed,
+};
+
 static int
 open_rw (const char *path)
 {
@@ -188,6 +207,23 @@ START_TEST (test_in_process_conflict)
 }
 END_TEST
 
+/* lock_timed is used for finite timeouts > 0, never for 0 or INFINITY. */
+START_TEST (test_native_timed_wait)
+{
+  int fd = open_rw (ot_path ("f"));
+  ck_assert_int_eq (pl__lock_wait (&native, fd, PL__EXCLUSIVE, NULL, 2.5,
+                                   0), PL_ETIMEDOUT);
+  ck_assert_double_eq (native_timeout, 2.5);
+  native_timeout = -1;
+  ck_assert_int_eq (pl__lock_wait (&native, fd, PL__EXCLUSIVE, NULL, 0, 0),
+                    0);                 /* free: one attempt, no wait */
+  ck_assert_int_eq (pl__lock_wait (&native, fd, PL__EXCLUSIVE, NULL,
+                                   INFINITY, 0), 0);
+  ck_assert_double_eq (native_timeout, -1);
+  close (fd);
+}
+END_TEST
+
 START_TEST (test_clock_helpers)
 {
   struct timespec d;
@@ -215,6 +251,7 @@ main (void)
   tcase_add_test (tc, test_poll_check_interval_bound);
   tcase_add_test (tc, test_poll_deadline_race);
   tcase_add_test (tc, test_in_process_conflict);
+  tcase_add_test (tc, test_native_timed_wait);
   tcase_add_test (tc, test_clock_helpers);
   suite_add_tcase (s, tc);
   /* The fakes wrap flock; peers lock through the public API.  */
