@@ -170,6 +170,14 @@ START_TEST (test_lockfile_bad_options)
   lf = new_lock (longname, NULL);
   ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ENAMETOOLONG);
   pl_lockfile_free (lf);
+
+  /* The path codes have names and messages.  */
+  for (int code = PL_ENOENT; code >= PL_ENOTDIR; code--)
+    {
+      ck_assert_str_ne (pl_strerror_name (code), "PL_UNKNOWN");
+      ck_assert_str_ne (pl_strerror (code), "unknown error");
+    }
+  ck_assert_str_eq (pl_strerror_name (PL_ELOOP), "PL_ELOOP");
 }
 END_TEST
 
