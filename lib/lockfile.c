@@ -85,6 +85,11 @@ pl__lockfile_options (struct pl_lockfile_options *out,
     return PL_EINVAL;
   if (out->mode & ~07777u)
     return PL_EINVAL;
+  /* Shared holders of a temporary lock would see the file removed under
+     them by the first to let go; a pid file has room for one pid.  */
+  if (mode == PL_LOCK_SH
+      && (out->behaviour & (PL_LOCKFILE_TEMPORARY | PL_LOCKFILE_PIDFILE)))
+    return PL_EINVAL;
   if (!(out->open & (PL_OPEN_READ | PL_OPEN_WRITE | PL_OPEN_APPEND
                      | PL_OPEN_TRUNCATE))
       && !(out->behaviour & PL_LOCKFILE_PIDFILE))

@@ -140,6 +140,11 @@ START_TEST (test_lockfile_bad_options)
   o = (struct pl_lockfile_options) PL_LOCKFILE_OPTIONS_INIT;
   o.behaviour = 0x100;
   ck_assert_int_eq (pl_lockfile_new (&lf, "x", &o), PL_EINVAL);
+  o.flags = PL_LOCK_SH;
+  o.behaviour = PL_LOCKFILE_TEMPORARY;
+  ck_assert_int_eq (pl_lockfile_new (&lf, "x", &o), PL_EINVAL);
+  o.behaviour = PL_LOCKFILE_PIDFILE;
+  ck_assert_int_eq (pl_lockfile_new (&lf, "x", &o), PL_EINVAL);
   ck_assert_int_eq (pl_lockfile_acquire (NULL, NULL, NULL), PL_EINVAL);
   ck_assert_int_eq (pl_lockfile_release (NULL), PL_EINVAL);
 
