@@ -16,6 +16,7 @@
 
 #include <check.h>
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -283,6 +284,36 @@ START_TEST (bad_flags_refused)
 }
 END_TEST
 
+/* Timeouts: negative or NaN is PL_EINVAL; no lock taken.  */
+START_TEST (bad_timeouts_refused)
+{
+  struct ctx c;
+  begin (&c, "timeouts");
+  static const double bad[] = { -1.0, -0.001, -INFINITY, NAN, -NAN };
+  for (const char *const *b = pl_backends (); *b; b++)
+    {
+      use_backend (*b);
+      int fd = test_open (c.path);
+      ck_assert_int_ge (fd, 0);
+      for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        {
+          ck_assert_refused (pl_lock_timed (fd, PL_LOCK_EX, bad[i]),
+                             PL_EINVAL);
+          ck_assert_refused (pl_lock_range_timed (fd, PL_LOCK_SH, 0, 1,
+                                                  bad[i]), PL_EINVAL);
+        }
+      ck_assert_refused (pl_lock_timed (fd, PL_LOCK_SH | PL_LOCK_EX, 1.0),
+                         PL_EINVAL);
+      ck_assert_int_eq (other_try (c.path), HELPER_OK);
+      ck_assert_badf (pl_lock_timed (-1, PL_LOCK_EX, 1.0), -1);
+      int closed = test_closed_fd ();
+      ck_assert_badf (pl_lock_timed (closed, PL_LOCK_EX, 1.0), closed);
+      ck_assert_int_eq (pl_close (fd), 0);
+    }
+  end (&c);
+}
+END_TEST
+
 /* Ranges --------------------------------------------------------------- */
 
 static const struct
@@ -522,6 +553,7 @@ bad_input_suite (void)
 #endif
   tcase_add_test (tc, bad_flags_refused);
   tcase_add_test (tc, bad_ranges_refused);
+  tcase_add_test (tc, bad_timeouts_refused);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("rule11-backends");

@@ -632,6 +632,70 @@ START_TEST (nb_returns_busy_without_sleeping)
 }
 END_TEST
 
+/* Rule 5: timeout ------------------------------------------------------ */
+
+/* PL_ETIMEDOUT, never earlier than the timeout (the only bound a test may
+   check on a shared machine), and the caller holds nothing afterwards.
+   Timeout 0 is one attempt; PL_LOCK_NB wins over any timeout.  */
+START_TEST (timeout_expires_not_earlier)
+{
+  struct ctx c;
+  begin (&c, "timeout");
+  int fd = open_file (&c);
+  struct proc *p = other_hold (&c, "ex");
+  long long t0 = test_now_ns ();
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 0.1), PL_ETIMEDOUT);
+  long long waited = test_now_ns () - t0;
+  ck_assert_msg (waited >= 100000000LL, "timed out after %lld ns", waited);
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_SH, 0), PL_ETIMEDOUT);
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX | PL_LOCK_NB, 10.0),
+                    PL_EBUSY);
+  if (has (&c, PL_FEATURE_RANGE))
+    ck_assert_int_eq (pl_lock_range_timed (fd, PL_LOCK_EX, 5, 5, 0.01),
+                      PL_ETIMEDOUT);
+  other_release (p);
+  ck_assert_int_eq (other_try (&c, "ex"), HELPER_OK);
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 0), 0);
+  ck_assert_int_eq (other_try (&c, "sh"), HELPER_BUSY);
+  close_file (fd);
+  end (&c);
+}
+END_TEST
+
+struct releaser
+{
+  struct proc *holder;
+};
+
+static void *
+release_later (void *arg)
+{
+  struct releaser *r = arg;
+  /* Let the main thread start waiting first (coverage only).  */
+  for (int i = 0; i < 1000; i++)
+    test_yield ();
+  proc_write_line (r->holder, "release");
+  return NULL;
+}
+
+/* A timed waiter gets the lock when the holder lets go in time.  */
+START_TEST (timeout_waiter_gets_lock)
+{
+  struct ctx c;
+  begin (&c, "timed-waiter");
+  int fd = open_file (&c);
+  struct releaser r = { .holder = other_hold (&c, "ex") };
+  struct test_thread *t = test_thread_start (release_later, &r);
+  ck_assert_msg (t != NULL, "cannot start a thread");
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 60.0), 0);
+  test_thread_join (t);
+  other_release (r.holder);
+  ck_assert_int_eq (other_try (&c, "sh"), HELPER_BUSY);
+  close_file (fd);
+  end (&c);
+}
+END_TEST
+
 /* Blocking requests -------------------------------------------------- */
 
 START_TEST (blocking_waiter_gets_lock)
@@ -1145,6 +1209,10 @@ conformance_suite (void)
   tc = rule (s, "rule4-nonblocking");
   tcase_add_test (tc, nb_returns_busy_without_sleeping);
   tcase_add_test (tc, blocking_waiter_gets_lock);
+
+  tc = rule (s, "rule5-timeout");
+  tcase_add_test (tc, timeout_expires_not_earlier);
+  tcase_add_test (tc, timeout_waiter_gets_lock);
 
   tc = rule (s, "rule6-advisory");
   tcase_add_test (tc, advisory_other_descriptor);

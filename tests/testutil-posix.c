@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #if HAVE_LINUX_KCMP_H
 # include <linux/kcmp.h>
@@ -226,6 +227,14 @@ int
 test_os_ebadf (void)
 {
   return EBADF;
+}
+
+long long
+test_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 struct test_thread

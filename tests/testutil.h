@@ -76,6 +76,10 @@ bool test_os_error_is_busy (int os_error);
 /* The OS error meaning "bad descriptor" (EBADF).  */
 int test_os_ebadf (void);
 
+/* A monotonic clock, in nanoseconds from an arbitrary origin (the clock
+   timed waits run on).  */
+long long test_now_ns (void);
+
 /* Threads.  */
 struct test_thread;
 struct test_thread *test_thread_start (void *(*fn) (void *), void *arg);
