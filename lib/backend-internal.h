@@ -36,7 +36,27 @@ struct pl__range
      caller holds no lock on the range afterwards: conversion is
      release-then-acquire on every backend, because flock(2) is.
    unlock: release RANGE (NULL: the whole-file lock).
-   close: close FD; NULL means close(2) is enough for this backend.  */
+   close: close FD; NULL means close(2) is enough for this backend.
+   kernel_wait: optional (NULL: timed waits poll with a bounded backoff).
+     The bare blocking system call that waits until the kernel grants MODE
+     on RANGE (NULL: whole file) to FD: flock (fd, LOCK_EX), fcntl
+     F_OFD_SETLKW, fcntl F_SETLKW.  lib/wait.c runs it in a helper thread
+     with ASYNCHRONOUS cancellation enabled and all signals blocked, and
+     cancels that thread at the deadline.  So it must be async-cancel-safe:
+     only the system call (and a loop on EINTR), no mutex, no malloc, no
+     stdio, no thread-local library state -- not even pl__set_os_error()
+     or pl__from_errno().  It returns 0 when the kernel granted the lock,
+     else the NEGATED errno (-EDEADLK ...), never a PL_E* code; wait.c
+     maps it in the calling thread.  Cancelled at any instant, it leaves
+     FD either holding the kernel lock or not, never half.  It is only a
+     wait: wait.c always follows a 0 (and every cancellation) with
+     lock (FD, MODE, false, RANGE), which decides and records the result
+     (emulated backends: the inode table).  If that answers PL_EBUSY while
+     kernel_wait said 0 (another descriptor of this process holds the
+     lock: the kernel cannot see that conflict), wait.c sleeps with a
+     bounded backoff and tries again; lock() must then leave the kernel
+     state consistent with the table, since kernel_wait on a per-process
+     primitive may have changed the process's kernel lock.  */
 struct pl__backend
 {
   const char *name;
@@ -46,6 +66,8 @@ struct pl__backend
                const struct pl__range *range);
   int (*unlock) (int fd, const struct pl__range *range);
   int (*close) (int fd);
+  int (*kernel_wait) (int fd, enum pl__mode mode,
+                      const struct pl__range *range);
 };
 
 /* The backends, each defined in lib/backend-NAME.c when configure found

@@ -115,6 +115,23 @@ PL_API int pl_lock_range (int fd, int flags, int64_t start, int64_t len);
 /* Release the byte range (same START/LEN rules).  */
 PL_API int pl_unlock_range (int fd, int64_t start, int64_t len);
 
+/* Timed waits (pl_lock_timed(3)).  Like pl_lock() and pl_lock_range(),
+   but wait at most TIMEOUT seconds: returns 0 (FD holds the lock),
+   PL_ETIMEDOUT no earlier than TIMEOUT after the call (FD holds no lock
+   on the range: a conversion has lost the old lock, as with pl_lock()),
+   or another error.  This holds also when the holder lets go just at the
+   deadline.  TIMEOUT negative or NaN: PL_EINVAL; 0: one attempt without
+   sleeping, PL_ETIMEDOUT if held; +INFINITY: wait as long as it takes.
+   PL_LOCK_NB wins over TIMEOUT: one attempt, PL_EBUSY if held.  Signals
+   caught by the application do not shorten the wait (it runs on
+   CLOCK_MONOTONIC).  The wait does not poll: a helper thread with every
+   signal blocked sleeps in the kernel's own blocking call on FD and is
+   cancelled at the deadline; no signal handler is installed.  The
+   calling thread is not a cancellation point during the wait.  */
+PL_API int pl_lock_timed (int fd, int flags, double timeout);
+PL_API int pl_lock_range_timed (int fd, int flags, int64_t start,
+                                int64_t len, double timeout);
+
 /* Close FD.  Use it instead of close() on files locked through the
    library: on emulated backends a plain close() drops every lock the
    process holds on the file, through any descriptor; pl_close() releases
