@@ -126,4 +126,12 @@ expect 0 '' "a directory can be locked" "$PL" "$T" true
 expect 0 '' "--timeout with a hexadecimal number, as strtod reads it" \
   "$PL" -w 0x10 "$f" true
 
+if command -v groff > /dev/null; then
+  run groff -ww -z -man "${srcdir:-.}/../doc/portalock.1"
+  [ $rc -eq 0 ] && [ -z "$err" ]
+  ok $? "portalock.1 renders without warnings (groff -ww)"
+else
+  skip "portalock.1 renders without warnings" "no groff"
+fi
+
 finish
