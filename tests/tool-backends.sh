@@ -79,15 +79,11 @@ for b in ofd posix lockf; do
     expect 0 '' "$b: PORTALOCK_BACKEND took effect (flock(2) is apart)" \
       "$FLOCK" -n "$f" true
   fi
-  rm -f "$T/log"
-  "$PL" "$f" sh -c 'echo got >> "$1"' sh "$T/log" &
-  w=$!
-  echo released >> "$T/log"
-  release e
-  wait $w
-  [ $? -eq 0 ] && [ "$(cat "$T/log")" = "released
-got" ]
-  ok $? "$b: a blocking waiter gets the lock after the release"
+  waiter_test "$b: a blocking waiter gets the lock after the release" \
+    "$f" e "$PL" "$f"
+  hold e "$PL" "$f"
+  timed_waiter_test "$b: a timed waiter (-w 60) gets it after the release" \
+    "$f" e "$PL" -w 60 "$f"
   if "$PL" --list-backends | awk -v b=$b '$1 == b' | grep -q ' shared'
   then
     hold s "$PL" -s "$f"

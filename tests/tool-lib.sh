@@ -94,6 +94,59 @@ wait_for ()
   done
 }
 
+# wait_blocked FILE [TICKS]: until some process waits for a lock on FILE,
+# as Linux's /proc/locks shows (a "->" line with FILE's inode), at most
+# TICKS * 0.05 s (default 60 s).  Returns 1 if it never showed, 2 at once
+# where /proc/locks is missing.
+wait_blocked ()
+{
+  [ -r /proc/locks ] || return 2
+  _ino=$(stat -c %i "$1") || return 2
+  _i=0
+  until grep -Eq -- "-> .* [0-9a-f]+:[0-9a-f]+:$_ino " /proc/locks; do
+    _i=$((_i + 1))
+    [ $_i -gt "${2-1200}" ] && return 1
+    sleep 0.05
+  done
+}
+
+# waiter_test DESC FILE HOLDER-NAME WAITER-CMD...: WAITER-CMD (a
+# portalock command line without its command) must get the lock only
+# after holder HOLDER-NAME lets go: it runs in the background, we wait
+# until it is blocked (where the system shows it), release the holder,
+# and the log must say "released" before "got".
+# timed_waiter_test: the same for a timed waiter, which the library may
+# implement without a blocking call that /proc/locks would show: give it
+# 2 s to show up, then go on.
+waiter_test ()
+{
+  _ticks=1200
+  _waiter_test "$@"
+}
+timed_waiter_test ()
+{
+  _ticks=40
+  _waiter_test "$@"
+}
+_waiter_test ()
+{
+  _desc=$1 _file=$2 _holder=$3
+  shift 3
+  rm -f "$T/log"
+  "$@" sh -c 'echo got >> "$1"' sh "$T/log" &
+  _w=$!
+  wait_blocked "$_file" $_ticks
+  _blocked=$?
+  [ $_ticks -lt 1200 ] && _blocked=0
+  echo released >> "$T/log"
+  release "$_holder"
+  wait $_w
+  _st=$?
+  [ $_st -eq 0 ] && [ "$(cat "$T/log")" = "released
+got" ] && [ $_blocked -ne 1 ]
+  ok $? "$_desc"
+}
+
 # now_ms: milliseconds since the epoch (GNU date).
 now_ms () { date +%s%3N; }
 

@@ -36,25 +36,13 @@ expect 1 '' "--wait 0.2: exit 1 on timeout" "$PL" --wait 0.2 "$f" true
 expect 1 '' "--timeout 0.2: exit 1 on timeout" "$PL" --timeout 0.2 "$f" true
 
 # A waiter blocks until the holder lets go: the order of the log shows it.
-"$PL" "$f" sh -c 'echo got >> "$1"' sh "$T/log" &
-w=$!
-echo released >> "$T/log"
-release a
-wait $w
-[ $? -eq 0 ] && [ "$(cat "$T/log")" = "released
-got" ]
-ok $? "a blocking waiter gets the lock only after flock(1) released it"
-
+waiter_test "a blocking waiter gets the lock only after flock(1) released it" \
+  "$f" a "$PL" "$f"
 hold a "$FLOCK" "$f"
-rm -f "$T/log"
-"$PL" -w 60 "$f" sh -c 'echo got >> "$1"' sh "$T/log" &
-w=$!
-echo released >> "$T/log"
-release a
-wait $w
-[ $? -eq 0 ] && [ "$(cat "$T/log")" = "released
-got" ]
-ok $? "-w 60: gets the lock when the holder lets go within the time"
+timed_waiter_test "-w 60: gets the lock when the holder lets go within the time" \
+  "$f" a "$PL" -w 60 "$f"
+hold a "$PL" "$f"
+waiter_test "flock(1) waits for portalock's lock" "$f" a "$FLOCK" "$f"
 
 # --- shared locks ------------------------------------------------------
 hold a "$FLOCK" -s "$f"
