@@ -22,6 +22,8 @@
    medians, and the timed p99 in milliseconds.
    P5: CPU time (user + system, getrusage) of this process while it waits
    on a lock held by another, as a percentage of one core.
+   P8: a lock object's acquire + release against open, flock, unlock and
+   close by hand.
 
    Usage: bench-wait [--quick] [--rounds N] [--wait SECONDS]  */
 
@@ -213,6 +215,56 @@ p5 (const char *path, double seconds)
           100 * (c1 - c0) / (t1 - t0), t1 - t0, c1 - c0);
 }
 
+/* P8: a lock object's acquire + release (open, lock, check the path
+   still names the file, unlock, close) against the bare sequence
+   open + flock + unlock + close, interleaved in batches.  */
+static void
+p8 (const char *path, int n)
+{
+  pl_lockfile *lf;
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  if (pl_lockfile_new (&lf, path, &o) != 0)
+    die ("pl_lockfile_new", 0);
+  enum { BATCH = 200 };
+  int batches = n / BATCH > 0 ? n / BATCH : 1;
+  double *raw = calloc (batches, sizeof *raw);
+  double *obj = calloc (batches, sizeof *obj);
+  if (!raw || !obj)
+    die ("calloc", 0);
+  for (int b = 0; b < batches; b++)
+    {
+      double t0 = now ();
+      for (int i = 0; i < BATCH; i++)
+        {
+          int fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+                         0644);
+          if (fd < 0 || pl_lock (fd, PL_LOCK_EX) != 0)
+            die ("raw", 0);
+          pl_unlock (fd);
+          close (fd);
+        }
+      double t1 = now ();
+      for (int i = 0; i < BATCH; i++)
+        {
+          int r = pl_lockfile_acquire (lf, NULL, NULL);
+          if (r != 0)
+            die ("pl_lockfile_acquire", r);
+          pl_lockfile_release (lf);
+        }
+      double t2 = now ();
+      raw[b] = (t1 - t0) / BATCH;
+      obj[b] = (t2 - t1) / BATCH;
+    }
+  double mr = percentile (raw, batches, 0.5);
+  double mo = percentile (obj, batches, 0.5);
+  printf ("P8 lockfile-acquire-release ratio=%.2f target<=1.10"
+          " (object %.2f us, open+lock+unlock+close %.2f us, %s)\n",
+          mo / mr, mo * 1e6, mr * 1e6, pl_backend ());
+  free (raw);
+  free (obj);
+  pl_lockfile_free (lf);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -241,6 +293,7 @@ main (int argc, char **argv)
   close (fd);
   p4 (path, rounds);
   p5 (path, wait);
+  p8 (path, rounds * 100);
   unlink (path);
   return 0;
 }

@@ -270,7 +270,13 @@ helper_main (void *arg)
         break;          /* the caller cancelled us and will join */
       h->result = r;
       h->state = HELPER_DONE;
+      /* Wake the caller with the mutex released, so that it does not
+         wake only to block on the mutex again (a second wake-up on the
+         hand-over path).  H stays valid: the caller frees it only after
+         joining, and the next job waits for the mutex.  */
+      pthread_mutex_unlock (&h->mutex);
       pthread_cond_signal (&h->done_cond);
+      pthread_mutex_lock (&h->mutex);
     }
   pthread_mutex_unlock (&h->mutex);
   return NULL;
@@ -414,7 +420,9 @@ helper_wait (const struct pl__backend *b, int fd, enum pl__mode mode,
 # endif
       int err = pthread_cond_timedwait (&h->done_cond, &h->mutex, until);
       /* Spurious wake-ups, and wake-ups by a signal the application
-         caught, land here too: only the clock ends the wait.  */
+         caught, land here too: only the clock ends the wait.  (The only
+         other error, EINVAL, needs an invalid UNTIL: ts_add normalises
+         every deadline.)  */
       if (err == ETIMEDOUT && h->state != HELPER_DONE && passed (deadline))
         break;
     }
@@ -490,11 +498,12 @@ pl__lock_wait (const struct pl__backend *b, int fd, enum pl__mode mode,
                const struct pl__range *range, double timeout,
                double check_interval)
 {
-  if (isinf (timeout))
-    return b->lock (fd, mode, true, range);
-
   struct timespec deadline;
-  pl__deadline (&deadline, timeout);
+  if (!isinf (timeout))
+    pl__deadline (&deadline, timeout);
+  /* INFINITY, or a deadline beyond what time_t can hold: block.  */
+  if (isinf (timeout) || deadline.tv_sec == PL_TIME_T_MAX)
+    return b->lock (fd, mode, true, range);
   double cap = check_interval > 0 ? check_interval
                                   : PL__DEFAULT_CHECK_INTERVAL;
 
