@@ -137,7 +137,9 @@ usage (void)
 " -h, --help               display this help\n"
 " -V, --version            display version\n", stdout);
   printf ("\nFor more details see %s(1).\n", "portalock");
-  emit_bug_reporting_address ();
+  /* Not emit_bug_reporting_address(): portalock is no GNU package and
+     has no home page URL.  */
+  printf ("\nReport bugs to: <%s>\n", PACKAGE_BUGREPORT);
   exit (EXIT_SUCCESS);
 }
 
