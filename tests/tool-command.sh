@@ -30,6 +30,15 @@ run env SHELL=/bin/sh "$PL" --verbose "$f" -c true
 [ "$(printf '%s\n' "$out" | sed -n 2p)" = "portalock: executing /bin/sh" ]
 ok $? "--verbose names the shell for -c, as util-linux"
 
+(
+  exec 8> "$f"
+  PL=$PL F=$f SHELL=/bin/sh
+  export PL F SHELL
+  run "$PL" --fd 8 -c '"$PL" -n "$F" true; echo $?'
+  [ $rc -eq 0 ] && [ "$out" = 1 ]
+)
+ok $? "--fd NUMBER -c COMMAND: the command runs under the lock"
+
 # The command runs under the lock.
 run "$PL" "$f" "$PL" -n "$f" true
 [ $rc -eq 1 ]

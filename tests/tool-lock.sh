@@ -44,6 +44,15 @@ timed_waiter_test "-w 60: gets the lock when the holder lets go within the time"
 hold a "$PL" "$f"
 waiter_test "flock(1) waits for portalock's lock" "$f" a "$FLOCK" "$f"
 
+# --- the long option names ----------------------------------------------
+hold a "$FLOCK" "$f"
+expect 1 '' "--nonblock" "$PL" --nonblock "$f" true
+expect 1 '' "--nonblocking (util-linux's own name)" "$PL" --nonblocking "$f" true
+expect 1 '' "--shared --nb" "$PL" --shared --nb "$f" true
+expect 9 '' "--conflict-exit-code 9 --exclusive --wait 0" \
+  "$PL" --conflict-exit-code 9 --exclusive --wait 0 "$f" true
+release a
+
 # --- shared locks ------------------------------------------------------
 hold a "$FLOCK" -s "$f"
 expect 0 '' "-s with a shared flock(1) holder: granted" "$PL" -s -n "$f" true
