@@ -53,14 +53,15 @@ parse_seconds (const char *str, double *result)
 {
   const char *end;
   double v;
-  /* xstrtod fails on an empty number, trailing junk and overflow; NaN
-     and negative values are ours to refuse: neither is a duration.  */
+  /* xstrtod fails on an empty number, trailing junk and overflow; NaN,
+     infinity and negative values are ours to refuse: none is a
+     duration (no -w at all is the way to wait without a limit).  */
   if (!xstrtod (str, &end, &v, strtod) || *end != '\0')
     {
       errno = (errno == ERANGE ? ERANGE : 0);
       return false;
     }
-  if (isnan (v) || v < 0 || signbit (v))
+  if (isnan (v) || isinf (v) || v < 0 || signbit (v))
     {
       errno = 0;
       return false;

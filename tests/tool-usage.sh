@@ -48,6 +48,8 @@ expect 64 "invalid timeout value: '-1'" \
   "negative timeout: 64" "$PL" -w -1 "$f" true
 expect 64 "invalid timeout value: 'nan'" \
   "NaN timeout: 64" "$PL" -w nan "$f" true
+expect 64 "invalid timeout value: 'inf'" \
+  "infinite timeout: 64" "$PL" -w inf "$f" true
 expect 64 "invalid timeout value: '1.5x'" \
   "timeout with trailing junk: 64" "$PL" --timeout 1.5x "$f" true
 expect 64 "bad file descriptor: 'abc'" \
