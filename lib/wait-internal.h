@@ -41,6 +41,44 @@ double pl__remaining (const struct timespec *deadline);
    do not end the sleep early.  */
 void pl__sleep_until (const struct timespec *deadline, double seconds);
 
+/* Has DEADLINE (on the clock of pl__now) passed?  */
+bool pl__passed (const struct timespec *deadline);
+
+/* The bare blocking system call of a backend: see kernel_wait in
+   backend-internal.h for what it may and may not do.  */
+typedef int (*pl__kernel_wait_fn) (int fd, enum pl__mode mode,
+                                   const struct pl__range *range);
+
+enum pl__wait_outcome
+{
+  PL__WAIT_FINISHED,    /* KERNEL_WAIT returned; *RESULT is 0 or -errno */
+  PL__WAIT_DEADLINE,    /* the deadline passed; the helper was cancelled,
+                           so FD may or may not hold the kernel lock now:
+                           follow with one non-blocking attempt */
+  PL__WAIT_NO_HELPER    /* no helper thread to be had: poll instead */
+};
+
+/* Run KERNEL_WAIT (FD, MODE, RANGE) in the kept helper thread until it
+   returns or DEADLINE passes, whichever comes first.  The caller's
+   signals do not end it.  Used by pl__lock_wait() and by the inode
+   table, which must hold a reservation around the kernel wait.  */
+enum pl__wait_outcome pl__wait_call (pl__kernel_wait_fn kernel_wait, int fd,
+                                     enum pl__mode mode,
+                                     const struct pl__range *range,
+                                     const struct timespec *deadline,
+                                     int *result);
+
+#if USE_POSIX_THREADS && !defined _WIN32
+# include <pthread.h>
+/* A condition variable that waits on the clock of pl__now where the
+   system allows, and a timed wait on it until DEADLINE (returns what
+   pthread_cond_timedwait returns; spurious and signal wake-ups happen:
+   re-check the clock).  */
+void pl__cond_init (pthread_cond_t *cond);
+int pl__cond_wait_until (pthread_cond_t *cond, pthread_mutex_t *mutex,
+                         const struct timespec *deadline);
+#endif
+
 /* Timeout argument checks shared by every timed entry point: NaN or
    negative -> PL_EINVAL.  */
 static inline bool

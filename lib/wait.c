@@ -166,6 +166,12 @@ passed (const struct timespec *deadline)
   return ts_cmp (&now, deadline) >= 0;
 }
 
+bool
+pl__passed (const struct timespec *deadline)
+{
+  return passed (deadline);
+}
+
 void
 pl__sleep_until (const struct timespec *deadline, double seconds)
 {
@@ -230,6 +236,36 @@ struct helper
    (no mutex, so that fork never copies it locked).  A second concurrent
    waiter makes its own helper and ends it afterwards.  */
 static _Atomic (struct helper *) spare;
+
+/* Make COND wait on PL_CLOCK where the system lets us choose.  */
+void
+pl__cond_init (pthread_cond_t *cond)
+{
+  pthread_condattr_t ca;
+  pthread_condattr_init (&ca);
+# if PL_CLOCK_SELECTION
+  pthread_condattr_setclock (&ca, PL_CLOCK);
+# endif
+  pthread_cond_init (cond, &ca);
+  pthread_condattr_destroy (&ca);
+}
+
+int
+pl__cond_wait_until (pthread_cond_t *cond, pthread_mutex_t *mutex,
+                     const struct timespec *deadline)
+{
+# if PL_CLOCK_SELECTION
+  const struct timespec *until = deadline;
+# else
+  /* The condition variable runs on CLOCK_REALTIME here: turn the time
+     left into a wall-clock time; callers re-check PL_CLOCK.  */
+  struct timespec wall;
+  clock_gettime (CLOCK_REALTIME, &wall);
+  ts_add (&wall, pl__remaining (deadline));
+  const struct timespec *until = &wall;
+# endif
+  return pthread_cond_timedwait (cond, mutex, until);
+}
 
 /* Runs in the helper with cancellation disabled and deferred, except
    around the bare system call.  pthread_setcancelstate/type are
@@ -329,15 +365,9 @@ helper_new (void)
   struct helper *h = calloc (1, sizeof *h);
   if (h == NULL)
     return NULL;
-  pthread_condattr_t ca;
-  pthread_condattr_init (&ca);
-# if PL_CLOCK_SELECTION
-  pthread_condattr_setclock (&ca, PL_CLOCK);
-# endif
   pthread_mutex_init (&h->mutex, NULL);
   pthread_cond_init (&h->job_cond, NULL);
-  pthread_cond_init (&h->done_cond, &ca);
-  pthread_condattr_destroy (&ca);
+  pl__cond_init (&h->done_cond);
   h->state = HELPER_IDLE;
   h->pid = getpid ();
 
@@ -390,24 +420,17 @@ helper_put (struct helper *h)
     helper_quit (h);
 }
 
-enum helper_outcome
-{
-  WAIT_FINISHED,        /* kernel_wait returned *RESULT */
-  WAIT_DEADLINE,        /* the deadline passed; the helper is gone */
-  WAIT_NO_HELPER        /* no thread: poll instead */
-};
-
-static enum helper_outcome
-helper_wait (const struct pl__backend *b, int fd, enum pl__mode mode,
-             const struct pl__range *range,
-             const struct timespec *deadline, int *result)
+enum pl__wait_outcome
+pl__wait_call (pl__kernel_wait_fn kernel_wait, int fd, enum pl__mode mode,
+               const struct pl__range *range,
+               const struct timespec *deadline, int *result)
 {
   struct helper *h = helper_get ();
   if (h == NULL)
-    return WAIT_NO_HELPER;
+    return PL__WAIT_NO_HELPER;
 
   pthread_mutex_lock (&h->mutex);
-  h->kernel_wait = b->kernel_wait;
+  h->kernel_wait = kernel_wait;
   h->fd = fd;
   h->mode = mode;
   h->whole = range == NULL;
@@ -418,17 +441,7 @@ helper_wait (const struct pl__backend *b, int fd, enum pl__mode mode,
 
   while (h->state != HELPER_DONE)
     {
-# if PL_CLOCK_SELECTION
-      const struct timespec *until = deadline;
-# else
-      /* The condition variable runs on CLOCK_REALTIME here: turn the time
-         left into a wall-clock time; the loop re-checks PL_CLOCK.  */
-      struct timespec wall;
-      clock_gettime (CLOCK_REALTIME, &wall);
-      ts_add (&wall, pl__remaining (deadline));
-      const struct timespec *until = &wall;
-# endif
-      int err = pthread_cond_timedwait (&h->done_cond, &h->mutex, until);
+      int err = pl__cond_wait_until (&h->done_cond, &h->mutex, deadline);
       /* Spurious wake-ups, and wake-ups by a signal the application
          caught, land here too: only the clock ends the wait.  (The only
          other error, EINVAL, needs an invalid UNTIL: ts_add normalises
@@ -443,7 +456,7 @@ helper_wait (const struct pl__backend *b, int fd, enum pl__mode mode,
       h->state = HELPER_IDLE;
       pthread_mutex_unlock (&h->mutex);
       helper_put (h);
-      return WAIT_FINISHED;
+      return PL__WAIT_FINISHED;
     }
 
   /* Deadline.  The helper holds no mutex while it can be cancelled; if
@@ -453,7 +466,19 @@ helper_wait (const struct pl__backend *b, int fd, enum pl__mode mode,
   pthread_mutex_unlock (&h->mutex);
   pthread_join (h->thread, NULL);
   helper_free (h);
-  return WAIT_DEADLINE;
+  return PL__WAIT_DEADLINE;
+}
+
+#else /* !PL_WAIT_THREADS */
+
+enum pl__wait_outcome
+pl__wait_call (pl__kernel_wait_fn kernel_wait, int fd, enum pl__mode mode,
+               const struct pl__range *range,
+               const struct timespec *deadline, int *result)
+{
+  (void) kernel_wait, (void) fd, (void) mode, (void) range;
+  (void) deadline, (void) result;
+  return PL__WAIT_NO_HELPER;
 }
 
 #endif /* PL_WAIT_THREADS */
@@ -480,20 +505,21 @@ wait_loop (const struct pl__backend *b, int fd, enum pl__mode mode,
       if (b->kernel_wait)
         {
           int kr = 0;
-          switch (helper_wait (b, fd, mode, range, deadline, &kr))
+          switch (pl__wait_call (b->kernel_wait, fd, mode, range, deadline,
+                                 &kr))
             {
-            case WAIT_FINISHED:
+            case PL__WAIT_FINISHED:
               if (kr < 0)
                 return pl__from_errno (-kr, fd);
               r = b->lock (fd, mode, false, range);
               if (r != PL_EBUSY)
                 return r;
               break;    /* conflict inside this process: back off */
-            case WAIT_DEADLINE:
+            case PL__WAIT_DEADLINE:
               /* The one final non-blocking attempt.  */
               r = b->lock (fd, mode, false, range);
               return r == PL_EBUSY ? PL_ETIMEDOUT : r;
-            case WAIT_NO_HELPER:
+            case PL__WAIT_NO_HELPER:
               break;
             }
         }
