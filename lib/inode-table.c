@@ -52,6 +52,7 @@
 #if PL_HAVE_POSIX
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,21 +246,30 @@ inode_of_fd (int fd)
   return (size_t) fd < by_fd_len ? by_fd[fd] : NULL;
 }
 
-static bool
+/* Room for FD in by_fd.  0, or PL_EBADF / PL_ENOMEM.  */
+static int
 reserve_fd_slot (int fd)
 {
   if ((size_t) fd < by_fd_len)
-    return true;
+    return 0;
+  /* Growing for a descriptor that does not exist would let
+     pl_lock (INT_MAX, ...) allocate gigabytes before the kernel says
+     EBADF: check it first.  Only growth pays this call.  */
+  if (fcntl (fd, F_GETFD) == -1)
+    return pl__from_errno (errno, -1);
   size_t n = by_fd_len ? by_fd_len : 64;
   while (n <= (size_t) fd)
     n *= 2;
   struct inode **a = realloc (by_fd, n * sizeof *a);
   if (a == NULL)
-    return false;
+    {
+      pl__set_os_error (ENOMEM);
+      return PL_ENOMEM;
+    }
   memset (a + by_fd_len, 0, (n - by_fd_len) * sizeof *a);
   by_fd = a;
   by_fd_len = n;
-  return true;
+  return 0;
 }
 
 static bool
@@ -713,11 +723,13 @@ table_lock_locked (pl__kernel_set kset, int fd, enum pl__mode mode,
     return r;
   /* Room for a split in release_own() and record(), plus one reservation
      or new entry: allocate before touching any state.  */
-  if (!reserve_held (p, 3) || !reserve_fd_slot (fd))
+  r = reserve_fd_slot (fd);
+  if (r == 0 && !reserve_held (p, 3))
+    r = (pl__set_os_error (ENOMEM), PL_ENOMEM);
+  if (r != 0)
     {
       release_inode_if_idle (p);
-      pl__set_os_error (ENOMEM);
-      return PL_ENOMEM;
+      return r;
     }
 
   for (;;)
@@ -925,7 +937,9 @@ timed_locked (pl__kernel_set kset, pl__kernel_wait_fn kwait, int fd,
   double backoff = BACKOFF_START;
   for (;;)
     {
-      if (!reserve_held (p, 3) || !reserve_fd_slot (fd))
+      if ((r = reserve_fd_slot (fd)) != 0)
+        break;
+      if (!reserve_held (p, 3))
         {
           r = (pl__set_os_error (ENOMEM), PL_ENOMEM);
           break;
