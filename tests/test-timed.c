@@ -421,6 +421,14 @@ END_TEST
    forked child: the child's timed waits must still work.  */
 START_TEST (test_fork_after_wait)
 {
+#if defined __SANITIZE_THREAD__
+  /* ThreadSanitizer cannot follow a thread made in the forked child of a
+     multithreaded process ("dup thread with used id", even with
+     die_after_fork=0): a tool limit, not ours.  The case runs in every
+     other build, ASan and valgrind included.  */
+  puts ("# test_fork_after_wait: skipped under ThreadSanitizer");
+  return;
+#endif
   ot_use_backend (_i);
   const char *path = ot_path ("f");
   struct ot_peer p;
