@@ -65,6 +65,7 @@
 
 #include "portalock.h"
 #include "inode-table-internal.h"
+#include "syscall-internal.h"
 #include "wait-internal.h"
 
 /* Byte ranges here are half-open [start, end); a lock "to the end of the
@@ -218,7 +219,7 @@ release_inode_if_idle (struct inode *p)
   if (p->nheld > 0 || p->waiters > 0)
     return;
   for (size_t i = 0; i < p->nclosing; i++)
-    close (p->closing[i]);      /* nothing left to lose: no locks */
+    pl__sys.close (p->closing[i]);     /* nothing left: no locks */
   p->nclosing = 0;
   if (p->resolved)
     {
@@ -568,7 +569,7 @@ resolve_pending_inode (void)
      only waiters keep it: and a waiter resolves it before it waits.  */
   int fd = p->nheld ? p->held[0].fd : p->closing[0];
   struct stat st;
-  if (fstat (fd, &st) != 0)
+  if (pl__sys.fstat (fd, &st) != 0)
     return pl__from_errno (errno, -1);
   if (!grow_buckets ())
     {
@@ -593,7 +594,7 @@ find_for_fd (int fd, struct inode **out)
   if (*out || (ninodes == 0 && unresolved == NULL))
     return 0;
   struct stat st;
-  if (fstat (fd, &st) != 0)
+  if (pl__sys.fstat (fd, &st) != 0)
     return pl__from_errno (errno, -1);
   int r = resolve_pending_inode ();
   if (r != 0)
@@ -622,7 +623,7 @@ lookup (int fd, struct inode **out)
   else if (p == NULL)
     {
       struct stat st;
-      if (fstat (fd, &st) != 0)
+      if (pl__sys.fstat (fd, &st) != 0)
         return pl__from_errno (errno, -1);
       int r = resolve_pending_inode ();
       if (r != 0)
@@ -844,7 +845,7 @@ pl__table_unlock (pl__kernel_set kset, int fd, const struct pl__range *range)
 static int
 close_fd (int fd)
 {
-  if (close (fd) != 0 && errno != EINTR)
+  if (pl__sys.close (fd) != 0 && errno != EINTR)
     return pl__from_errno (errno, -1);
   return 0;
 }

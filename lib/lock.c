@@ -10,6 +10,7 @@
 
 #include "portalock.h"
 #include "backend-internal.h"
+#include "syscall-internal.h"
 
 #define PL_ALL_FLAGS (PL_LOCK_SH | PL_LOCK_EX | PL_LOCK_NB)
 
@@ -109,7 +110,7 @@ pl_close (int fd)
   /* POSIX leaves the descriptor's state unspecified after EINTR; on
      Linux and the BSDs it is closed, so retrying could close a
      descriptor another thread just opened.  Treat EINTR as done.  */
-  if (close (fd) != 0 && errno != EINTR)
+  if (pl__sys.close (fd) != 0 && errno != EINTR)
     return pl__from_errno (errno, -1);
   return 0;
 }
