@@ -277,9 +277,27 @@ run_one (int number, const TCase *tc, const mc_test *t, double timeout)
   return ok;
 }
 
+/* A crash would start wine's debugger (or Windows Error Reporting) and
+   leave the TAP stream unfinished: report it as this test's failure and
+   end the run.  */
+static LONG WINAPI
+crash_filter (EXCEPTION_POINTERS *info)
+{
+  char msg[128];
+  snprintf (msg, sizeof msg, "crashed: exception 0x%08lx",
+            (unsigned long) info->ExceptionRecord->ExceptionCode);
+  report (current_number, current_tc, current_test, msg);
+  fputs ("Bail out! a test crashed\n", stdout);
+  fflush (stdout);
+  TerminateProcess (GetCurrentProcess (), 1);
+  return EXCEPTION_EXECUTE_HANDLER;
+}
+
 static void
 setup_output (void)
 {
+  SetErrorMode (SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
+  SetUnhandledExceptionFilter (crash_filter);
   /* Text mode would write "1..N\r\n", and the TAP driver would not take
      "N\r" for a number.  */
   _setmode (_fileno (stdout), _O_BINARY);
