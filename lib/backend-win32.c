@@ -9,22 +9,37 @@
    its _dup()s share their locks, as flock and OFD locks do (rule 1); two
    separate _open()s are two file objects and conflict, also in one
    thread.  A child process that inherits the HANDLE does NOT hold the
-   parent's locks (there is no fork; no PL_FEATURE_FORK_SHARED).  The
-   system releases the locks when the last HANDLE to the file object is
-   closed, or when the process ends in any way, TerminateProcess included
-   (rule 8).
+   parent's locks (there is no fork; no PL_FEATURE_FORK_SHARED), but its
+   HANDLE keeps the file object alive, and the system releases the locks
+   only when the last HANDLE to the file object is closed, which a
+   process ending in any way does, TerminateProcess included (rule 8).
+   So a parent's lock outlives its close while a child holds the
+   inherited HANDLE: open with _O_NOINHERIT.  (Wine 8 ties locks to
+   the file object alone, so there a child can take over its parent's
+   lock through an inherited HANDLE.)
 
    Trap: Windows locks are mandatory.  A locked range cannot be read (an
    exclusive lock) or written (any lock) through any other HANDLE, and a
    shared lock blocks writes even through the HANDLE that holds it.  So
    whole-file locks, which must be advisory (rule 6), do not lock the
-   data: they lock one byte at the very top of the 64-bit offset space,
-   LOCK_BYTE below, as SQLite does with its lock bytes (SQLite's sit at
-   1 GiB, which a big database reaches; ours no file can reach).  Byte
-   ranges given to pl_lock_range() lock the data they name, mandatorily:
-   documented in doc/windows.txt and tested.  Since every int64_t range
-   ends at or below 2^63, whole-file and range locks never overlap and are
-   independent of each other, as flock and OFD locks are on Linux.
+   data.  Every portalock lock has a mirror 2^63 bytes up, in the top
+   half of the 64-bit offset space, where no file holds data (as SQLite
+   keeps its lock bytes apart from the data, at 1 GiB, which a big
+   database reaches; no file reaches 2^63):
+     - the range START, LEN (any int64_t range ends at or below 2^63)
+       has its mirror at MIRROR + START, LEN;
+     - a whole-file lock is the mirror of the whole range 0..2^63, and
+       one byte just below it, at 2^63 - 1 (far beyond the largest file
+       NTFS can hold): advisory.  That byte keeps it apart from the
+       mirror of the range "0 to the end and beyond", which has the same
+       extent otherwise: UnlockFileEx unlocks by exact offset and length,
+       and must never take one for the other;
+     - a byte-range lock takes its mirror AND the data itself, which
+       makes it mandatory, as Windows means byte-range locks to be
+       (documented in doc/windows.txt, and tested).
+   All conflicts between portalock users are decided in the mirror, so a
+   whole-file lock covers every range, as on the fcntl-based backends.
+   Another program joins in by locking the mirror.
 
    Trap: LockFileEx locks do not convert, they accumulate.  A second
    request through the same HANDLE adds a second lock (a shared one
@@ -34,6 +49,12 @@
    removes whatever this HANDLE holds on exactly that range (tolerating
    ERROR_NOT_LOCKED), then asks for the new mode.  If the request fails,
    no lock is left, as the contract says.
+
+   Trap: Windows never merges the locks of one HANDLE: an exclusive
+   request that overlaps another lock of the same HANDLE conflicts with
+   it (PL_EBUSY, or a wait that never ends: no deadlock detection).  With
+   the mirror, an exclusive whole-file lock overlaps every range lock of
+   the same descriptor.  Documented: use separate opens.
 
    Trap: UnlockFileEx must name a range exactly as it was locked; Windows
    does not split or merge ranges as fcntl does.  Unlocking a sub-range of
@@ -63,16 +84,11 @@
 #include "portalock.h"
 #include "backend-internal.h"
 
-/* The whole-file lock byte.  Offsets in LockFileEx are unsigned 64-bit;
-   no file holds data there, and no range given to pl_lock_range() (an
-   int64_t start + len <= 2^63) reaches it.  Other programs that want to
-   interoperate with portalock's whole-file locks lock this byte.  */
-#define LOCK_BYTE UINT64_C (0xFFFFFFFFFFFFFFFE)
-
-/* A byte range of length 0 ("to the end of the file and beyond") covers
-   everything an int64_t range can name: up to 2^63, not beyond, so that
-   it stays apart from LOCK_BYTE.  */
-#define RANGE_LIMIT UINT64_C (0x8000000000000000)
+/* Where the mirror of byte 0 lives.  Offsets in LockFileEx are unsigned
+   64-bit; the mirror of "to the end of the file and beyond" ends at
+   2^64, which Windows accepts (Offset + Length - 1 does not wrap) and
+   wine takes as "unbounded".  */
+#define MIRROR UINT64_C (0x8000000000000000)
 
 struct span
 {
@@ -80,14 +96,24 @@ struct span
   uint64_t length;              /* never 0 */
 };
 
+/* The data a range names (LEN 0: up to 2^63, where any int64_t range
+   ends).  */
 static struct span
-to_span (const struct pl__range *range)
+data_span (const struct pl__range *range)
+{
+  uint64_t start = (uint64_t) range->start;
+  uint64_t len = range->len ? (uint64_t) range->len : MIRROR - start;
+  return (struct span) { .offset = start, .length = len };
+}
+
+static struct span
+mirror_span (const struct pl__range *range)
 {
   if (range == NULL)
-    return (struct span) { .offset = LOCK_BYTE, .length = 1 };
-  uint64_t start = (uint64_t) range->start;
-  uint64_t len = range->len ? (uint64_t) range->len : RANGE_LIMIT - start;
-  return (struct span) { .offset = start, .length = len };
+    return (struct span) { .offset = MIRROR - 1, .length = MIRROR + 1 };
+  struct span s = data_span (range);
+  s.offset += MIRROR;
+  return s;
 }
 
 /* The HANDLE behind FD, or INVALID_HANDLE_VALUE.  _get_osfhandle gives -2
@@ -173,6 +199,52 @@ unlock_span (HANDLE h, struct span s)
   return err == ERROR_NOT_LOCKED || err == ERROR_LOCK_VIOLATION ? 0 : err;
 }
 
+/* Trap: a directory HANDLE (CreateFile with FILE_FLAG_BACKUP_SEMANTICS,
+   wrapped by _open_osfhandle), a pipe or a console cannot hold
+   byte-range locks: Windows answers ERROR_INVALID_FUNCTION, wine
+   ERROR_INVALID_HANDLE for a directory.  Such a descriptor gets
+   PL_ENOTSUP from a lock and 0 from an unlock (nothing can be locked
+   there, so nothing is), never PL_EBADF.  Only asked on failure.  */
+static bool
+not_lockable (HANDLE h)
+{
+  SetLastError (NO_ERROR);
+  DWORD type = GetFileType (h);
+  if (type == FILE_TYPE_UNKNOWN && GetLastError () != NO_ERROR)
+    return false;               /* a bad HANDLE: its error stands */
+  if (type != FILE_TYPE_DISK)
+    return true;
+  BY_HANDLE_FILE_INFORMATION info;
+  return GetFileInformationByHandle (h, &info)
+         && (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY);
+}
+
+/* Release RANGE (NULL: the whole-file lock): its mirror, and for a byte
+   range its data.  0 or a GetLastError() value.  */
+static DWORD
+release (HANDLE h, const struct pl__range *range)
+{
+  DWORD err = unlock_span (h, mirror_span (range));
+  if (range)
+    {
+      DWORD err2 = unlock_span (h, data_span (range));
+      if (err == 0)
+        err = err2;
+    }
+  return err;
+}
+
+/* Take SPAN in the mode FLAGS say, waiting if they do not say
+   LOCKFILE_FAIL_IMMEDIATELY.  */
+static DWORD
+acquire (HANDLE h, DWORD flags, struct span s)
+{
+  DWORD err = lock_call (h, true, flags, s);
+  if (err == ERROR_IO_PENDING && !(flags & LOCKFILE_FAIL_IMMEDIATELY))
+    err = lock_poll (h, flags, s);
+  return err;
+}
+
 static int
 win32_lock (int fd, enum pl__mode mode, bool wait,
             const struct pl__range *range)
@@ -180,21 +252,34 @@ win32_lock (int fd, enum pl__mode mode, bool wait,
   HANDLE h = fd_handle (fd);
   if (h == INVALID_HANDLE_VALUE)
     return bad_fd ();
-  struct span s = to_span (range);
 
   /* Release, then acquire: the contract's conversion, and the only way
      not to stack a second lock on the first.  */
-  DWORD err = unlock_span (h, s);
-  if (err != 0)
-    return pl__from_win32_error (err);
-
-  DWORD flags = (mode == PL__EXCLUSIVE ? LOCKFILE_EXCLUSIVE_LOCK : 0)
-                | (wait ? 0 : LOCKFILE_FAIL_IMMEDIATELY);
-  err = lock_call (h, true, flags, s);
-  if (err == ERROR_IO_PENDING && wait)
-    err = lock_poll (h, flags, s);
+  DWORD err = release (h, range);
+  if (err == 0)
+    {
+      DWORD flags = (mode == PL__EXCLUSIVE ? LOCKFILE_EXCLUSIVE_LOCK : 0)
+                    | (wait ? 0 : LOCKFILE_FAIL_IMMEDIATELY);
+      /* The mirror first: it decides between portalock users.  The data
+         of a byte range after it; if that fails (a program that locks
+         data directly holds it), the mirror goes again: a failed
+         request leaves no lock.  */
+      err = acquire (h, flags, mirror_span (range));
+      if (err == 0 && range)
+        {
+          err = acquire (h, flags, data_span (range));
+          if (err != 0)
+            unlock_span (h, mirror_span (range));
+        }
+    }
   if (err == 0)
     return 0;
+  if ((err == ERROR_INVALID_HANDLE || err == ERROR_INVALID_FUNCTION)
+      && not_lockable (h))
+    {
+      pl__set_os_error ((int) err);
+      return PL_ENOTSUP;
+    }
   return pl__from_win32_error (err);
 }
 
@@ -204,8 +289,10 @@ win32_unlock (int fd, const struct pl__range *range)
   HANDLE h = fd_handle (fd);
   if (h == INVALID_HANDLE_VALUE)
     return bad_fd ();
-  DWORD err = unlock_span (h, to_span (range));
-  return err ? pl__from_win32_error (err) : 0;
+  DWORD err = release (h, range);
+  if (err == 0 || not_lockable (h))
+    return 0;
+  return pl__from_win32_error (err);
 }
 
 /* pl_close: just _close.  The locks go when the last HANDLE to the file

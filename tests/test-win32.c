@@ -251,6 +251,20 @@ helper_main (int argc, char **argv)
   if (argc < 2)
     return H_USAGE;
   const char *cmd = argv[0];
+  if (strcmp (cmd, "inherited") == 0)
+    {
+      /* "inherited HANDLE": try an exclusive lock through a HANDLE this
+         process inherited, say how it went, wait for the end of input.  */
+      intptr_t h = (intptr_t) _strtoui64 (argv[1], NULL, 10);
+      int ifd = _open_osfhandle (h, _O_RDWR | _O_BINARY);
+      int rc = ifd < 0 ? PL_EBADF : pl_lock (ifd, PL_LOCK_EX | PL_LOCK_NB);
+      printf ("%s\n", rc == 0 ? "ok" : pl_strerror_name (rc));
+      fflush (stdout);
+      char line[16];
+      while (fgets (line, sizeof line, stdin))
+        continue;
+      return H_OK;
+    }
   int fd = _open (argv[1], _O_RDWR | _O_BINARY | _O_NOINHERIT);
   if (fd < 0)
     {
@@ -391,20 +405,25 @@ END_TEST
 START_TEST (test_terminate_frees_locks)
 {
   make_file ("terminate");
-  int fd = open_file ();
+  int fd = open_file (), fd2 = open_file ();
   struct child whole = holder ("ex", NULL, NULL);
-  struct child range = holder ("ex", "10", "5");
   ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX | PL_LOCK_NB), PL_EBUSY);
-  ck_assert_int_eq (pl_lock_range (fd, PL_LOCK_SH | PL_LOCK_NB, 12, 1),
-                    PL_EBUSY);
   ck_assert (TerminateProcess (whole.process, 9));
-  ck_assert (TerminateProcess (range.process, 9));
   ck_assert_int_eq (child_wait (&whole), 9);
-  ck_assert_int_eq (child_wait (&range), 9);
-  /* Blocking: if the locks were never freed, the tcase times out.  */
+  /* Blocking: if the lock were never freed, the tcase would time out.  */
   ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), 0);
-  ck_assert_int_eq (pl_lock_range (fd, PL_LOCK_EX, 10, 5), 0);
+  ck_assert_int_eq (pl_unlock (fd), 0);
+
+  struct child range = holder ("ex", "10", "5");
+  ck_assert_int_eq (pl_lock_range (fd2, PL_LOCK_SH | PL_LOCK_NB, 12, 1),
+                    PL_EBUSY);
+  ck_assert (TerminateProcess (range.process, 9));
+  ck_assert_int_eq (child_wait (&range), 9);
+  /* The data is free again too (the range lock was mandatory).  */
+  ck_assert_int_eq (io_at (fd, true, 10, 5), 0);
+  ck_assert_int_eq (pl_lock_range (fd2, PL_LOCK_EX, 10, 5), 0);
   pl_close (fd);
+  pl_close (fd2);
   remove_file ();
 }
 END_TEST
@@ -452,6 +471,9 @@ START_TEST (test_nonblocking_busy)
   ck_assert_int_eq (pl_lock (fd2, PL_LOCK_SH | PL_LOCK_NB), PL_EBUSY);
   ck_assert_int_eq (pl_os_error (), ERROR_LOCK_VIOLATION);
   ck_assert_int_eq (pl_lock (fd2, PL_LOCK_EX | PL_LOCK_NB), PL_EBUSY);
+  ck_assert_int_eq (pl_lock_range (fd2, PL_LOCK_SH | PL_LOCK_NB, 0, 1),
+                    PL_EBUSY);
+  ck_assert_int_eq (pl_unlock (fd1), 0);
   ck_assert_int_eq (pl_lock_range (fd1, PL_LOCK_SH, 0, 0), 0);
   ck_assert_int_eq (pl_lock_range (fd2, PL_LOCK_EX | PL_LOCK_NB, 1000, 1),
                     PL_EBUSY);
@@ -521,19 +543,47 @@ START_TEST (test_locks_do_not_stack)
 }
 END_TEST
 
-/* Whole-file locks live on their lock byte, ranges on the data: even a
-   range "to the end and beyond" does not meet the whole-file lock, as
-   flock and OFD locks do not meet on Linux.  */
-START_TEST (test_whole_and_range_independent)
+/* Whole-file locks live in the mirror of every range, so they cover
+   every range (as on the fcntl-based backends), and yet unlocking one
+   never unlocks the other, although the mirror of "0 to the end" has
+   nearly the same extent.  */
+START_TEST (test_whole_covers_ranges)
 {
-  make_file ("independent");
+  make_file ("cover");
   int fd1 = open_file (), fd2 = open_file ();
-  ck_assert_int_eq (pl_lock_range (fd1, PL_LOCK_EX, 0, 0), 0);
-  ck_assert_int_eq (pl_lock (fd2, PL_LOCK_EX | PL_LOCK_NB), 0);
-  ck_assert_int_eq (pl_lock_range (fd2, PL_LOCK_SH | PL_LOCK_NB,
-                                   INT64_MAX - 1, 1), PL_EBUSY);
+  ck_assert_int_eq (pl_lock_range (fd1, PL_LOCK_EX, 1000, 0), 0);
+  ck_assert_int_eq (pl_lock (fd2, PL_LOCK_SH | PL_LOCK_NB), PL_EBUSY);
   ck_assert_int_eq (pl_lock_range (fd2, PL_LOCK_SH | PL_LOCK_NB,
                                    INT64_MAX, 0), PL_EBUSY);
+  ck_assert_int_eq (pl_lock_range (fd2, PL_LOCK_EX | PL_LOCK_NB, 0, 1000), 0);
+  ck_assert_int_eq (pl_unlock_range (fd2, 0, 1000), 0);
+  ck_assert_int_eq (pl_unlock_range (fd1, 1000, 0), 0);
+
+  ck_assert_int_eq (pl_lock (fd1, PL_LOCK_SH), 0);
+  ck_assert_int_eq (pl_lock_range (fd1, PL_LOCK_SH, 0, 0), 0);
+  ck_assert_int_eq (pl_unlock_range (fd1, 0, 0), 0);
+  /* The whole-file lock is still there, and still covers the ranges.  */
+  ck_assert_int_eq (pl_lock (fd2, PL_LOCK_EX | PL_LOCK_NB), PL_EBUSY);
+  ck_assert_int_eq (pl_lock_range (fd2, PL_LOCK_EX | PL_LOCK_NB, 5, 1),
+                    PL_EBUSY);
+  ck_assert_int_eq (pl_lock_range (fd2, PL_LOCK_SH | PL_LOCK_NB, 5, 1), 0);
+  ck_assert_int_eq (pl_unlock_range (fd2, 5, 1), 0);
+  ck_assert_int_eq (pl_lock_range (fd1, PL_LOCK_SH, 0, 0), 0);
+  ck_assert_int_eq (pl_unlock (fd1), 0);
+  /* ... and the other way round.  */
+  ck_assert_int_eq (pl_lock_range (fd2, PL_LOCK_EX | PL_LOCK_NB, 5, 1),
+                    PL_EBUSY);
+  ck_assert_int_eq (pl_unlock_range (fd1, 0, 0), 0);
+  ck_assert_int_eq (pl_lock (fd2, PL_LOCK_EX | PL_LOCK_NB), 0);
+  ck_assert_int_eq (pl_unlock (fd2), 0);
+
+  /* Documented: through ONE descriptor an exclusive lock conflicts with
+     any other lock of that descriptor it overlaps (Windows keeps them
+     apart; nothing merges them).  */
+  ck_assert_int_eq (pl_lock_range (fd1, PL_LOCK_EX, 0, 10), 0);
+  ck_assert_int_eq (pl_lock (fd1, PL_LOCK_EX | PL_LOCK_NB), PL_EBUSY);
+  ck_assert_int_eq (pl_lock_range (fd1, PL_LOCK_EX | PL_LOCK_NB, 5, 10),
+                    PL_EBUSY);
   pl_close (fd1);
   pl_close (fd2);
   remove_file ();
@@ -559,6 +609,33 @@ START_TEST (test_dup_shares_lock)
   /* Closing the last HANDLE of the file object frees its locks.  */
   ck_assert_int_eq (pl_lock (d, PL_LOCK_EX | PL_LOCK_NB), 0);
   ck_assert_int_eq (pl_close (d), 0);
+  ck_assert_int_eq (helper ("try", path, "ex", NULL), H_OK);
+  remove_file ();
+}
+END_TEST
+
+/* A child that inherits our HANDLE does not hold our lock (it belongs to
+   the file object AND the process), yet its HANDLE keeps the file
+   object, and so our lock, alive after we close ours.  Wine 8 ties the
+   lock to the file object alone: there the child can take it over.  */
+START_TEST (test_inherited_handle)
+{
+  make_file ("inherit");
+  int fd = open_file ();
+  ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), 0);
+  HANDLE dup;
+  ck_assert (DuplicateHandle (GetCurrentProcess (),
+                              (HANDLE) _get_osfhandle (fd),
+                              GetCurrentProcess (), &dup, 0, TRUE,
+                              DUPLICATE_SAME_ACCESS));
+  char num[32];
+  snprintf (num, sizeof num, "%llu", (unsigned long long) (uintptr_t) dup);
+  struct child c = spawn ("inherited", num, NULL);
+  CloseHandle (dup);
+  ck_assert_str_eq (child_line (&c), on_wine () ? "ok" : "PL_EBUSY");
+  ck_assert_int_eq (pl_close (fd), 0);
+  ck_assert_int_eq (helper ("try", path, "ex", NULL), H_BUSY);
+  ck_assert_int_eq (child_wait (&c), H_OK);
   ck_assert_int_eq (helper ("try", path, "ex", NULL), H_OK);
   remove_file ();
 }
@@ -651,8 +728,9 @@ main (int argc, char **argv)
   tcase_add_test (tc, test_nonblocking_busy);
   tcase_add_test (tc, test_failed_conversion_leaves_no_lock);
   tcase_add_test (tc, test_locks_do_not_stack);
-  tcase_add_test (tc, test_whole_and_range_independent);
+  tcase_add_test (tc, test_whole_covers_ranges);
   tcase_add_test (tc, test_dup_shares_lock);
+  tcase_add_test (tc, test_inherited_handle);
   tcase_add_test (tc, test_overlapped_handle);
   tcase_add_test (tc, test_blocking_wait);
   tcase_add_test (tc, test_bad_descriptor);
