@@ -711,6 +711,24 @@ START_TEST (test_bad_descriptor)
 }
 END_TEST
 
+/* A pipe cannot hold byte-range locks: a clear PL_ENOTSUP (never
+   PL_EBADF, never PL_EBUSY), and unlocking it is not an error.  */
+START_TEST (test_pipe_not_supported)
+{
+  HANDLE r, w;
+  ck_assert (CreatePipe (&r, &w, NULL, 0));
+  int fd = _open_osfhandle ((intptr_t) r, _O_RDONLY);
+  ck_assert_int_ge (fd, 0);
+  ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX | PL_LOCK_NB), PL_ENOTSUP);
+  ck_assert_int_ne (pl_os_error (), 0);
+  ck_assert_int_eq (pl_lock_range (fd, PL_LOCK_SH, 0, 10), PL_ENOTSUP);
+  ck_assert_int_eq (pl_unlock (fd), 0);
+  ck_assert_int_eq (pl_unlock_range (fd, 0, 10), 0);
+  ck_assert_int_eq (pl_close (fd), 0);
+  CloseHandle (w);
+}
+END_TEST
+
 int
 main (int argc, char **argv)
 {
@@ -734,6 +752,7 @@ main (int argc, char **argv)
   tcase_add_test (tc, test_overlapped_handle);
   tcase_add_test (tc, test_blocking_wait);
   tcase_add_test (tc, test_bad_descriptor);
+  tcase_add_test (tc, test_pipe_not_supported);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_ENV);
