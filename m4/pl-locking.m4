@@ -74,8 +74,9 @@ dnl The order is the run-time preference order of lib/backend.c.
 PL_BACKEND([win32], [test $pl_cv_func_lockfileex = yes])
 PL_BACKEND([flock], [test $pl_cv_func_flock = yes])
 PL_BACKEND([ofd], [test $pl_cv_func_fcntl_ofd = yes])
-PL_BACKEND([posix], [false])
-PL_BACKEND([lockf], [false])
+PL_BACKEND([posix], [test $pl_cv_func_fcntl_setlk = yes])
+dnl lockf shares the inode table, which is built with the posix backend.
+PL_BACKEND([lockf], [test $pl_cv_func_lockf = yes && test $pl_cv_func_fcntl_setlk = yes])
 AS_IF([test -z "$pl_backends"],
   [AC_MSG_ERROR([no file-locking primitive found: portalock needs flock, fcntl F_SETLK, lockf or LockFileEx])])
 # Whole files use the first, byte ranges the first but flock.

@@ -290,6 +290,39 @@ START_TEST (owner_second_process_conflict)
 }
 END_TEST
 
+/* A descriptor and its duplicates are one owner.  On the emulated
+   backends that holds where the kernel can tell duplicates apart
+   (kcmp(2)); elsewhere a duplicate is documented as a separate owner.  */
+START_TEST (owner_duplicate_is_same_owner)
+{
+  struct ctx c;
+  begin (&c, "owner-dup");
+  int fd = open_file (&c);
+  ck_assert_int_eq (pl_lock (fd, PL_LOCK_SH), 0);
+  int d = test_dup (fd);
+  ck_assert_int_ge (d, 0);
+  bool same = !has (&c, PL_FEATURE_EMULATED)
+              || test_kernel_knows_duplicates (fd, d);
+  if (same)
+    {
+      /* Converting through the duplicate converts the one lock ...  */
+      ck_assert_int_eq (pl_lock (d, PL_LOCK_EX | PL_LOCK_NB), 0);
+      ck_assert_int_eq (other_try (&c, "sh"), HELPER_BUSY);
+      /* ... and unlocking through it releases it.  */
+      ck_assert_int_eq (pl_unlock (d), 0);
+      ck_assert_int_eq (other_try (&c, "ex"), HELPER_OK);
+    }
+  else
+    {
+      ck_assert_int_eq (pl_lock (d, PL_LOCK_EX | PL_LOCK_NB), PL_EBUSY);
+      ck_assert_int_eq (pl_unlock (fd), 0);
+    }
+  close_file (d);
+  close_file (fd);
+  end (&c);
+}
+END_TEST
+
 /* Rule 2: independence ------------------------------------------------- */
 
 START_TEST (indep_close_dup)
@@ -307,6 +340,27 @@ START_TEST (indep_close_dup)
   ck_assert_int_eq (pl_unlock (fd), 0);
   ck_assert_int_eq (other_try (&c, "ex"), HELPER_OK);
   close_file (fd);
+  end (&c);
+}
+END_TEST
+
+/* The other way round: pl_close() of the descriptor the lock was taken
+   through, while a duplicate stays open.  flock and OFD keep the lock
+   until the last duplicate is closed (the open file lives on); the
+   emulated backends release it at once (portalock(3), "Owner").  */
+START_TEST (indep_close_original_keeps_dup)
+{
+  struct ctx c;
+  begin (&c, "indep-orig");
+  int fd = open_file (&c);
+  ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), 0);
+  int d = test_dup (fd);
+  ck_assert_int_ge (d, 0);
+  close_file (fd);
+  ck_assert_int_eq (other_try (&c, "ex"), has (&c, PL_FEATURE_EMULATED)
+                                          ? HELPER_OK : HELPER_BUSY);
+  close_file (d);
+  ck_assert_int_eq (other_try (&c, "ex"), HELPER_OK);
   end (&c);
 }
 END_TEST
@@ -1059,9 +1113,11 @@ conformance_suite (void)
   tcase_add_test (tc, owner_two_opens_conflict);
   tcase_add_test (tc, owner_two_threads_conflict);
   tcase_add_test (tc, owner_second_process_conflict);
+  tcase_add_test (tc, owner_duplicate_is_same_owner);
 
   tc = rule (s, "rule2-independence");
   tcase_add_test (tc, indep_close_dup);
+  tcase_add_test (tc, indep_close_original_keeps_dup);
   tcase_add_test (tc, indep_close_other_open);
   tcase_add_test (tc, indep_close_other_holder);
 

@@ -20,6 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if HAVE_LINUX_KCMP_H
+# include <linux/kcmp.h>
+# include <sys/syscall.h>
+#endif
 
 #ifndef O_CLOEXEC
 # define O_CLOEXEC 0            /* then set with fcntl below */
@@ -96,6 +100,19 @@ test_setenv (const char *name, const char *value)
     setenv (name, value, 1);
   else
     unsetenv (name);
+}
+
+bool
+test_kernel_knows_duplicates (int fd, int dup)
+{
+#if HAVE_LINUX_KCMP_H && defined SYS_kcmp
+  return syscall (SYS_kcmp, (long) getpid (), (long) getpid (), KCMP_FILE,
+                  (long) fd, (long) dup) == 0;
+#else
+  (void) fd;
+  (void) dup;
+  return false;
+#endif
 }
 
 void

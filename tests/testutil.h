@@ -38,6 +38,11 @@ int test_open_dir (const char *path);
    and the processes it starts.  */
 void test_setenv (const char *name, const char *value);
 
+/* Can the kernel tell that descriptor DUP is a duplicate of FD (Linux
+   kcmp(2))?  The emulated backends (posix, lockf) treat a duplicate as
+   the same owner only where it can: portalock(3), "Owner".  */
+bool test_kernel_knows_duplicates (int fd, int dup);
+
 /* Remove PATH; ignore errors.  */
 void test_remove (const char *path);
 
