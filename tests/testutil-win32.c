@@ -108,6 +108,22 @@ test_setenv (const char *name, const char *value)
   /* msvcrt keeps S in its environment: not freed.  */
 }
 
+/* Windows 10's CompareObjectHandles tells whether two HANDLEs are one
+   object; where it is missing (older Windows, wine 8): false.  Only the
+   emulated backends ask, and Windows has none.  */
+bool
+test_kernel_knows_duplicates (int fd, int dup)
+{
+  typedef BOOL (WINAPI *compare_fn) (HANDLE, HANDLE);
+  HMODULE k = GetModuleHandleA ("kernelbase.dll");
+  compare_fn compare
+    = k ? (compare_fn) (void (*) (void)) GetProcAddress (k,
+                                                         "CompareObjectHandles")
+        : NULL;
+  return compare && compare ((HANDLE) _get_osfhandle (fd),
+                             (HANDLE) _get_osfhandle (dup));
+}
+
 void
 test_remove (const char *path)
 {
