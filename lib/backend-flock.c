@@ -57,6 +57,19 @@ flock_unlock (int fd, const struct pl__range *range)
   return 0;
 }
 
+/* The timed wait's bare call (see kernel_wait in backend-internal.h):
+   nothing but flock(2), so that asynchronous cancellation is safe.  */
+static int
+flock_kernel_wait (int fd, enum pl__mode mode, const struct pl__range *range)
+{
+  (void) range;
+  int op = mode == PL__SHARED ? LOCK_SH : LOCK_EX;
+  while (flock (fd, op) != 0)
+    if (errno != EINTR)
+      return -errno;
+  return 0;
+}
+
 const struct pl__backend pl__backend_flock = {
   .name = "flock",
   .features = PL_FEATURE_SHARED | PL_FEATURE_FORK_SHARED
@@ -66,6 +79,7 @@ const struct pl__backend pl__backend_flock = {
   .lock = flock_lock,
   .unlock = flock_unlock,
   .close = NULL,
+  .kernel_wait = flock_kernel_wait,
 };
 
 #endif /* PL_HAVE_FLOCK */

@@ -36,7 +36,34 @@ struct pl__range
      caller holds no lock on the range afterwards: conversion is
      release-then-acquire on every backend, because flock(2) is.
    unlock: release RANGE (NULL: the whole-file lock).
-   close: close FD; NULL means close(2) is enough for this backend.  */
+   close: close FD; NULL means close(2) is enough for this backend.
+   kernel_wait: optional (NULL: timed waits poll with a bounded backoff).
+     The bare blocking system call that waits until the kernel grants MODE
+     on RANGE (NULL: whole file) to FD: flock (fd, LOCK_EX), fcntl
+     F_OFD_SETLKW, fcntl F_SETLKW.  lib/wait.c runs it in a helper thread
+     with ASYNCHRONOUS cancellation enabled and all signals blocked, and
+     cancels that thread at the deadline.  So it must be async-cancel-safe:
+     only the system call (and a loop on EINTR), no mutex, no malloc, no
+     stdio, no thread-local library state -- not even pl__set_os_error()
+     or pl__from_errno().  It returns 0 when the kernel granted the lock,
+     else the NEGATED errno (-EDEADLK ...), never a PL_E* code; wait.c
+     maps it in the calling thread.  Cancelled at any instant, it leaves
+     FD either holding the kernel lock or not, never half.  It is only a
+     wait: wait.c always follows a 0 (and every cancellation) with
+     lock (FD, MODE, false, RANGE), which decides and records the result
+     (emulated backends: the inode table).  If that answers PL_EBUSY while
+     kernel_wait said 0 (another descriptor of this process holds the
+     lock: the kernel cannot see that conflict), wait.c sleeps with a
+     bounded backoff and tries again; lock() must then leave the kernel
+     state consistent with the table, since kernel_wait on a per-process
+     primitive may have changed the process's kernel lock.
+   lock_timed: optional, for a primitive with a native timed wait (win32:
+     LockFileEx on an overlapped handle, WaitForSingleObject with the time
+     left, CancelIoEx at the deadline, then one final non-blocking
+     attempt).  wait.c calls it instead of using a helper thread, with
+     TIMEOUT > 0 and finite; it returns what pl__lock_wait() returns
+     (wait-internal.h): 0, PL_ETIMEDOUT no earlier than TIMEOUT (no lock
+     held), or an error; signals must not shorten it.  */
 struct pl__backend
 {
   const char *name;
@@ -46,6 +73,10 @@ struct pl__backend
                const struct pl__range *range);
   int (*unlock) (int fd, const struct pl__range *range);
   int (*close) (int fd);
+  int (*kernel_wait) (int fd, enum pl__mode mode,
+                      const struct pl__range *range);
+  int (*lock_timed) (int fd, enum pl__mode mode,
+                     const struct pl__range *range, double timeout);
 };
 
 /* The backends, each defined in lib/backend-NAME.c when configure found

@@ -69,6 +69,19 @@ lockf_lock (int fd, enum pl__mode mode, bool wait,
   return pl__table_lock (lockf_set, fd, PL__EXCLUSIVE, wait, range);
 }
 
+/* Timed waits: the table's, polling the kernel with a bounded backoff.
+   No helper-thread wait here: lockf works from the file offset, and a
+   thread cancelled between its lseek() and lockf() would leave the
+   offset moved.  */
+static int
+lockf_lock_timed (int fd, enum pl__mode mode, const struct pl__range *range,
+                  double timeout)
+{
+  (void) mode;                  /* always exclusive: see above */
+  return pl__table_lock_timed (lockf_set, NULL, fd, PL__EXCLUSIVE, range,
+                               timeout);
+}
+
 static int
 lockf_unlock (int fd, const struct pl__range *range)
 {
@@ -88,6 +101,7 @@ const struct pl__backend pl__backend_lockf = {
   .lock = lockf_lock,
   .unlock = lockf_unlock,
   .close = lockf_close,
+  .lock_timed = lockf_lock_timed,
 };
 
 #endif /* PL_HAVE_LOCKF */

@@ -96,6 +96,18 @@ ofd_lock (int fd, enum pl__mode mode, bool wait,
   return 0;
 }
 
+/* The timed wait's bare call (see kernel_wait in backend-internal.h).
+   ofd_set is memset + fcntl only, so asynchronous cancellation is safe.
+   glibc makes fcntl (F_OFD_SETLKW) a cancellation point too.  */
+static int
+ofd_kernel_wait (int fd, enum pl__mode mode, const struct pl__range *range)
+{
+  short type = mode == PL__SHARED ? F_RDLCK : F_WRLCK;
+  if (ofd_set (fd, F_OFD_SETLKW, type, range) != 0)
+    return -errno;
+  return 0;
+}
+
 /* Headers may know F_OFD_GETLK while the kernel does not.  On a kernel
    that knows it, a bad descriptor gives EBADF; otherwise EINVAL.  */
 static bool
@@ -115,6 +127,7 @@ const struct pl__backend pl__backend_ofd = {
   .lock = ofd_lock,
   .unlock = ofd_unlock,
   .close = NULL,
+  .kernel_wait = ofd_kernel_wait,
 };
 
 #endif /* PL_HAVE_OFD */

@@ -58,6 +58,36 @@ posix_set (int fd, enum pl__mode mode, bool wait, int64_t start, int64_t len)
   return 0;
 }
 
+/* The bare F_SETLKW for a timed wait: runs in wait.c's helper thread
+   with asynchronous cancellation, so nothing but the system call (see
+   kernel_wait in backend-internal.h).  The table holds a reservation
+   meanwhile, so the grant cannot land on another owner's range.  */
+static int
+posix_kernel_wait (int fd, enum pl__mode mode, const struct pl__range *range)
+{
+  struct flock fl;
+  memset (&fl, 0, sizeof fl);
+  fl.l_type = mode == PL__SHARED ? F_RDLCK : F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (range)
+    {
+      fl.l_start = range->start;        /* fits: checked by posix_set */
+      fl.l_len = range->len;
+    }
+  while (fcntl (fd, F_SETLKW, &fl) != 0)
+    if (errno != EINTR)
+      return -errno;
+  return 0;
+}
+
+static int
+posix_lock_timed (int fd, enum pl__mode mode, const struct pl__range *range,
+                  double timeout)
+{
+  return pl__table_lock_timed (posix_set, posix_kernel_wait, fd, mode, range,
+                               timeout);
+}
+
 static int
 posix_lock (int fd, enum pl__mode mode, bool wait,
             const struct pl__range *range)
@@ -84,6 +114,9 @@ const struct pl__backend pl__backend_posix = {
   .lock = posix_lock,
   .unlock = posix_unlock,
   .close = posix_close,
+  /* Not kernel_wait: a blind F_SETLKW from wait.c could change locks
+     other descriptors of this process hold.  The table waits itself.  */
+  .lock_timed = posix_lock_timed,
 };
 
 #endif /* PL_HAVE_POSIX */

@@ -25,7 +25,13 @@
   X (PL_ENOMEM, "out of memory")                                        \
   X (PL_ENOTSUP, "not supported by this backend")                       \
   X (PL_ENOBACKEND, "no such locking backend on this system")           \
-  X (PL_ESYSTEM, "system error")
+  X (PL_ESYSTEM, "system error")                                        \
+  X (PL_ENOENT, "no such file or directory")                            \
+  X (PL_EISDIR, "is a directory")                                       \
+  X (PL_ELOOP, "symbolic link not followed, or too many links")         \
+  X (PL_EEXIST, "file exists")                                          \
+  X (PL_ENAMETOOLONG, "file name too long")                             \
+  X (PL_ENOTDIR, "not a directory")
 
 const char *
 pl_strerror (int code)

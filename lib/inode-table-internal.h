@@ -27,4 +27,15 @@ int pl__table_unlock (pl__kernel_set kset, int fd,
                       const struct pl__range *range);
 int pl__table_close (pl__kernel_set kset, int fd);
 
+/* A timed lock (the backend's lock_timed: TIMEOUT > 0 and finite).
+   KWAIT: the primitive's bare blocking call, run in wait.c's helper
+   thread; NULL to poll the kernel with a bounded backoff instead.  Never
+   lets the kernel change the process's lock behind the table's back:
+   see the comment at the function.  */
+int pl__table_lock_timed (pl__kernel_set kset,
+                          int (*kwait) (int fd, enum pl__mode mode,
+                                        const struct pl__range *range),
+                          int fd, enum pl__mode mode,
+                          const struct pl__range *range, double timeout);
+
 #endif /* PL_INODE_TABLE_INTERNAL_H */

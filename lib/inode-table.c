@@ -64,6 +64,7 @@
 
 #include "portalock.h"
 #include "inode-table-internal.h"
+#include "wait-internal.h"
 
 /* Byte ranges here are half-open [start, end); a lock "to the end of the
    file and beyond" (len 0) ends at INFINITE.  (A finite lock that ends
@@ -527,7 +528,7 @@ atfork_child (void)
   by_fd = NULL;
   nbuckets = ninodes = by_fd_len = 0;
   pthread_mutex_init (&table_mutex, NULL);
-  pthread_cond_init (&table_cond, NULL);
+  pl__cond_init (&table_cond);
   self_pid = getpid ();
 }
 
@@ -535,6 +536,9 @@ static void
 install_atfork (void)
 {
   self_pid = getpid ();
+  /* Timed waits need the condition variable on the monotonic clock.  No
+     thread can wait on it before this runs (pthread_once).  */
+  pl__cond_init (&table_cond);
   pthread_atfork (atfork_prepare, atfork_parent, atfork_child);
 }
 
@@ -887,4 +891,132 @@ pl__table_close (pl__kernel_set kset, int fd)
   return r ? r : close_fd (fd);
 }
 
+
+/* ---- timed waits -------------------------------------------------------- */
+
+/* Why not wait.c's generic loop (kernel_wait in a helper thread, then a
+   non-blocking lock()): on a per-process primitive the helper's
+   F_SETLKW would be granted against the PROCESS, over ranges other
+   descriptors of this process hold.  A shared request could turn their
+   exclusive lock into a shared one, and another process could slip in
+   before the table put it back.  So here the wait in the kernel happens
+   only while a reservation in the table keeps every other owner of this
+   process off the range, exactly as in the untimed blocking path; waits
+   for an owner inside this process are on the table's condition
+   variable, with the deadline.  Then one final non-blocking attempt under
+   the mutex decides, as in wait.c: success means the lock is held (the
+   helper got it just before it was cancelled, or it came free), "held"
+   means it is not.  */
+
+#define BACKOFF_START 50e-6
+#define BACKOFF_CAP 10e-3
+
+static int
+timed_locked (pl__kernel_set kset, pl__kernel_wait_fn kwait, int fd,
+              enum pl__mode mode, const struct pl__range *range,
+              const struct timespec *deadline)
+{
+  int64_t start, end;
+  range_bounds (range, &start, &end);
+  struct inode *p;
+  int r = lookup (fd, &p);
+  if (r != 0)
+    return r;
+  double backoff = BACKOFF_START;
+  for (;;)
+    {
+      if (!reserve_held (p, 3) || !reserve_fd_slot (fd))
+        {
+          r = (pl__set_os_error (ENOMEM), PL_ENOMEM);
+          break;
+        }
+      if (conflicts (p, fd, mode, start, end))
+        {
+          release_own (p, kset, fd, true, start, end);
+          if (pl__passed (deadline))
+            {
+              r = (pl__set_os_error (ETIMEDOUT), PL_ETIMEDOUT);
+              break;
+            }
+          if (!p->resolved && (r = resolve_pending_inode ()) != 0)
+            break;
+          p->waiters++;
+          pl__cond_wait_until (&table_cond, &table_mutex, deadline);
+          p->waiters--;
+          continue;
+        }
+      r = kset (fd, mode, false, start, end == INFINITE ? 0 : end - start);
+      if (r == 0)
+        {
+          record (p, fd, mode, start, end);
+          break;
+        }
+      if (r != PL_EBUSY)
+        break;
+      release_own (p, kset, fd, true, start, end);      /* release first */
+      if (pl__passed (deadline))
+        {
+          r = (pl__set_os_error (ETIMEDOUT), PL_ETIMEDOUT);
+          break;
+        }
+
+      /* Held by another process: wait in the kernel with a reservation
+         (room for it was reserved above).  */
+      p->held[p->nheld++] = (struct held) { .fd = fd, .mode = mode,
+                                            .pending = true,
+                                            .start = start, .end = end };
+      by_fd[fd] = p;
+      p->waiters++;
+      pthread_mutex_unlock (&table_mutex);
+      int kr = 0;
+      enum pl__wait_outcome out
+        = kwait ? pl__wait_call (kwait, fd, mode, range, deadline, &kr)
+                : PL__WAIT_NO_HELPER;
+      if (out == PL__WAIT_NO_HELPER)
+        {
+          pl__sleep_until (deadline, backoff);
+          backoff = backoff * 2 < BACKOFF_CAP ? backoff * 2 : BACKOFF_CAP;
+        }
+      pthread_mutex_lock (&table_mutex);
+      p->waiters--;
+      for (size_t i = 0; i < p->nheld; i++)
+        if (p->held[i].fd == fd && p->held[i].pending)
+          {
+            remove_entry (p, i);
+            break;
+          }
+      pthread_cond_broadcast (&table_cond);
+      if (out == PL__WAIT_FINISHED && kr < 0)
+        {
+          /* The kernel refused (EDEADLK, ENOLCK...): leave no trace.  */
+          recompute (p, kset, fd, start, end);
+          r = pl__from_errno (-kr, fd);
+          break;
+        }
+      /* Granted, deadline, or a poll: the next turn's non-blocking
+         attempt decides.  */
+    }
+  forget_fd_if_unused (p, fd);
+  release_inode_if_idle (p);
+  return r;
+}
+
+int
+pl__table_lock_timed (pl__kernel_set kset, pl__kernel_wait_fn kwait, int fd,
+                      enum pl__mode mode, const struct pl__range *range,
+                      double timeout)
+{
+  struct timespec deadline;
+  pl__deadline (&deadline, timeout);
+  pthread_once (&atfork_once, install_atfork);
+  /* The condition wait is a cancellation point; being cancelled there
+     would leave the mutex locked (as in wait.c: not cancellable).  */
+  int old_state;
+  pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, &old_state);
+  pthread_mutex_lock (&table_mutex);
+  int r = timed_locked (kset, kwait, fd, mode, range, &deadline);
+  pthread_mutex_unlock (&table_mutex);
+  pthread_setcancelstate (old_state, &old_state);
+  return r;
+}
 #endif /* PL_HAVE_POSIX */

@@ -28,6 +28,9 @@
    keeps.  */
 
 #include <stdint.h>
+#include <stddef.h>             /* size_t (options structs) */
+#include <stdio.h>              /* FILE (lock objects) */
+#include <math.h>               /* INFINITY (default timeouts) */
 
 /* PL_API marks the exported functions.  Only they are visible outside the
    shared library (see also lib/libportalock.map).  */
@@ -80,7 +83,15 @@ enum
   PL_ENOMEM = -8,       /* out of memory */
   PL_ENOTSUP = -9,      /* the backend in use cannot do this */
   PL_ENOBACKEND = -10,  /* no such backend, or not usable on this system */
-  PL_ESYSTEM = -11      /* any other system error: see pl_os_error() */
+  PL_ESYSTEM = -11,     /* any other system error: see pl_os_error() */
+  /* Paths (lock objects, semaphores, atomic writes).  */
+  PL_ENOENT = -12,      /* no such file or directory */
+  PL_EISDIR = -13,      /* the path names a directory */
+  PL_ELOOP = -14,       /* the path is a symbolic link and following it
+                           was not allowed (or too many links) */
+  PL_EEXIST = -15,      /* the file exists */
+  PL_ENAMETOOLONG = -16, /* the path is too long */
+  PL_ENOTDIR = -17      /* a component of the path is not a directory */
 };
 
 /* Features a backend offers, as returned by pl_backend_features().  */
@@ -115,12 +126,142 @@ PL_API int pl_lock_range (int fd, int flags, int64_t start, int64_t len);
 /* Release the byte range (same START/LEN rules).  */
 PL_API int pl_unlock_range (int fd, int64_t start, int64_t len);
 
+/* Timed waits (pl_lock_timed(3)).  Like pl_lock() and pl_lock_range(),
+   but wait at most TIMEOUT seconds: returns 0 (FD holds the lock),
+   PL_ETIMEDOUT no earlier than TIMEOUT after the call (FD holds no lock
+   on the range: a conversion has lost the old lock, as with pl_lock()),
+   or another error.  This holds also when the holder lets go just at the
+   deadline.  TIMEOUT negative or NaN: PL_EINVAL; 0: one attempt without
+   sleeping, PL_ETIMEDOUT if held; +INFINITY: wait as long as it takes.
+   PL_LOCK_NB wins over TIMEOUT: one attempt, PL_EBUSY if held.  Signals
+   caught by the application do not shorten the wait (it runs on
+   CLOCK_MONOTONIC).  The wait does not poll: a helper thread with every
+   signal blocked sleeps in the kernel's own blocking call on FD and is
+   cancelled at the deadline; no signal handler is installed.  The
+   calling thread is not a cancellation point during the wait.  */
+PL_API int pl_lock_timed (int fd, int flags, double timeout);
+PL_API int pl_lock_range_timed (int fd, int flags, int64_t start,
+                                int64_t len, double timeout);
+
 /* Close FD.  Use it instead of close() on files locked through the
    library: on emulated backends a plain close() drops every lock the
    process holds on the file, through any descriptor; pl_close() releases
    only the locks taken through FD and defers the real close while other
    descriptors of the same file still hold locks.  */
 PL_API int pl_close (int fd);
+
+/* Lock objects for paths (pl_lockfile(3)): portalocker's Lock, RLock,
+   TemporaryFileLock and a pid-file lock, in one opaque object.  The file
+   is opened on every acquire (never through a symbolic link unless
+   PL_OPEN_FOLLOW, always close-on-exec), locked, then checked to be still
+   the file the path names (else: the file was removed or replaced while
+   we waited; close and start again); truncated only once the lock is
+   held; released by unlock and close.  The functions are thread-safe; the
+   lock belongs to the object, not to a thread (see pl_lockfile(3)).  */
+typedef struct pl_lockfile pl_lockfile;
+
+/* pl_lockfile_options.open: how the file is opened.  */
+#define PL_OPEN_READ 0x01       /* for reading (fcntl-based backends need
+                                   PL_OPEN_WRITE for PL_LOCK_EX) */
+#define PL_OPEN_WRITE 0x02      /* for writing */
+#define PL_OPEN_APPEND 0x04     /* writes append (implies PL_OPEN_WRITE) */
+#define PL_OPEN_TRUNCATE 0x08   /* empty the file once the lock is held
+                                   (implies PL_OPEN_WRITE) */
+#define PL_OPEN_CREATE 0x10     /* create the file if it does not exist */
+#define PL_OPEN_FOLLOW 0x20     /* allow the path to be a symbolic link */
+
+/* pl_lockfile_options.behaviour.  */
+#define PL_LOCKFILE_REENTRANT 0x1 /* acquiring a held object adds one to
+                                     its depth; the last release unlocks */
+#define PL_LOCKFILE_TEMPORARY 0x2 /* remove the file on release */
+#define PL_LOCKFILE_PIDFILE 0x4   /* write the holder's pid (and a
+                                     newline) into the file once locked;
+                                     empty it on release */
+
+/* Options.  Always start from PL_LOCKFILE_OPTIONS_INIT: SIZE tells the
+   library which fields the caller knows, so options added later never
+   break a program built against this header.  */
+struct pl_lockfile_options
+{
+  size_t size;                  /* sizeof (struct pl_lockfile_options) */
+  unsigned open;                /* PL_OPEN_* */
+  int flags;                    /* PL_LOCK_EX or PL_LOCK_SH, | PL_LOCK_NB */
+  double timeout;               /* seconds, as pl_lock_timed(); INFINITY */
+  double check_interval;        /* upper bound of one sleep where a wait
+                                   must poll; <= 0: the default, 10 ms */
+  int fail_when_locked;         /* PL_EBUSY at once if the first attempt
+                                   finds the lock held, whatever TIMEOUT */
+  unsigned mode;                /* permission bits of a created file */
+  unsigned behaviour;           /* PL_LOCKFILE_* */
+};
+
+#define PL_LOCKFILE_OPTIONS_INIT                                        \
+  { sizeof (struct pl_lockfile_options),                                \
+    PL_OPEN_WRITE | PL_OPEN_APPEND | PL_OPEN_CREATE, PL_LOCK_EX,         \
+    INFINITY, 0, 0, 0644, 0 }
+
+/* Make an object for PATH (copied); OPTIONS NULL: the defaults.  Nothing
+   is opened yet.  */
+PL_API int pl_lockfile_new (pl_lockfile **lockfile, const char *path,
+                            const struct pl_lockfile_options *options);
+
+/* Open and lock the file.  On success *FD (if FD is not NULL) is the
+   locked descriptor and *FP (if FP is not NULL) a stdio stream on it;
+   both belong to the object until the release.  Returns PL_EBUSY
+   (PL_LOCK_NB or fail_when_locked), PL_ETIMEDOUT, PL_ELOOP (a symbolic
+   link and no PL_OPEN_FOLLOW), or another error.  A held object: with
+   PL_LOCKFILE_REENTRANT, depth + 1; without, 0 and the same descriptor.  */
+PL_API int pl_lockfile_acquire (pl_lockfile *lockfile, int *fd, FILE **fp);
+
+/* Release: at depth 0, (remove the file if temporary,) unlock and close.
+   PL_EINVAL if the object is not held.  */
+PL_API int pl_lockfile_release (pl_lockfile *lockfile);
+
+/* The depth: 0 when not held, 1 when held, more for a reentrant object
+   acquired again.  */
+PL_API unsigned pl_lockfile_depth (pl_lockfile *lockfile);
+
+/* Release if held, and free.  NULL is allowed.  */
+PL_API void pl_lockfile_free (pl_lockfile *lockfile);
+
+/* Semaphores (pl_semaphore(3)): at most N holders across processes,
+   through N slot files DIRECTORY/NAME.00.lock, NAME.01.lock ... each
+   locked exclusively by one holder (portalocker's BoundedSemaphore and
+   NamedBoundedSemaphore).  A process tries the slots from a pid-derived
+   random offset, so that waiters do not all queue on slot 0.  OPTIONS as
+   for lock objects (flags PL_LOCK_EX, optionally | PL_LOCK_NB; behaviour
+   0); DIRECTORY NULL: $TMPDIR or /tmp.  */
+typedef struct pl_semaphore pl_semaphore;
+PL_API int pl_semaphore_new (pl_semaphore **semaphore, const char *directory,
+                             const char *name, unsigned n,
+                             const struct pl_lockfile_options *options);
+/* Take a slot: *SLOT (if not NULL) its number, *FD (if not NULL) its
+   locked descriptor.  PL_EBUSY, PL_ETIMEDOUT as for lock objects.  */
+PL_API int pl_semaphore_acquire (pl_semaphore *semaphore, unsigned *slot,
+                                 int *fd);
+PL_API int pl_semaphore_release (pl_semaphore *semaphore);
+PL_API void pl_semaphore_free (pl_semaphore *semaphore);
+
+/* Atomic writes (pl_open_atomic(3)): write a temporary file in PATH's
+   directory, then pl_atomic_commit() flushes it to disk, renames it over
+   PATH and flushes the directory, so that readers see the old file or the
+   new one, never a part.  MODE: permission bits of the new file.  */
+typedef struct pl_atomic pl_atomic;
+PL_API int pl_open_atomic (pl_atomic **atomic, const char *path,
+                           unsigned mode, int *fd);
+/* Commit and free ATOMIC (also on failure: then PATH is unchanged and the
+   temporary file removed).  */
+PL_API int pl_atomic_commit (pl_atomic *atomic);
+/* Remove the temporary file and free ATOMIC; PATH is unchanged.  */
+PL_API void pl_atomic_abort (pl_atomic *atomic);
+
+/* Who holds a lock on the file open as FD that conflicts with FLAGS
+   (PL_LOCK_SH or PL_LOCK_EX)?  *PID > 0: that process (on an emulated or
+   fcntl backend, or read from /proc/locks, or from a pid file whose
+   holder is alive); 0: nobody; -1: held, but the holder cannot be told.
+   The whole-file backend in use is asked.  PL_ENOTSUP where the system
+   cannot tell at all (flock without /proc/locks).  */
+PL_API int pl_who (int fd, int flags, int64_t *pid);
 
 /* Backends.  pl_backend() names the backend used for whole-file locks,
    pl_range_backend() the one used for byte ranges ("flock", "ofd",

@@ -388,6 +388,26 @@ START_TEST (indep_close_other_open)
 }
 END_TEST
 
+/* The one case the contract does not cover, tested as portalock(3)
+   documents it, so that a change is noticed: a raw close() of ANY
+   descriptor of the file drops every lock the process holds on it on
+   the emulated backends (classic fcntl semantics); on flock and OFD it
+   releases nothing held through another open file.  */
+START_TEST (indep_raw_close_as_documented)
+{
+  struct ctx c;
+  begin (&c, "indep-raw");
+  int fd1 = open_file (&c), fd2 = open_file (&c);
+  ck_assert_int_eq (pl_lock (fd1, PL_LOCK_EX), 0);
+  test_close_raw (fd2);
+  ck_assert_int_eq (other_try (&c, "ex"), has (&c, PL_FEATURE_EMULATED)
+                                          ? HELPER_OK : HELPER_BUSY);
+  close_file (fd1);
+  ck_assert_int_eq (other_try (&c, "ex"), HELPER_OK);
+  end (&c);
+}
+END_TEST
+
 /* Two open files that both hold locks; closing one keeps the other's.
    With shared locks where the backend has them, with disjoint ranges
    where it has those (lockf has ranges but no shared locks).  */
@@ -607,6 +627,70 @@ START_TEST (nb_returns_busy_without_sleeping)
   ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX | PL_LOCK_NB), 0);
   ck_assert_int_eq (pl_lock (fd2, PL_LOCK_EX | PL_LOCK_NB), PL_EBUSY);
   close_file (fd2);
+  close_file (fd);
+  end (&c);
+}
+END_TEST
+
+/* Rule 5: timeout ------------------------------------------------------ */
+
+/* PL_ETIMEDOUT, never earlier than the timeout (the only bound a test may
+   check on a shared machine), and the caller holds nothing afterwards.
+   Timeout 0 is one attempt; PL_LOCK_NB wins over any timeout.  */
+START_TEST (timeout_expires_not_earlier)
+{
+  struct ctx c;
+  begin (&c, "timeout");
+  int fd = open_file (&c);
+  struct proc *p = other_hold (&c, "ex");
+  long long t0 = test_now_ns ();
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 0.1), PL_ETIMEDOUT);
+  long long waited = test_now_ns () - t0;
+  ck_assert_msg (waited >= 100000000LL, "timed out after %lld ns", waited);
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_SH, 0), PL_ETIMEDOUT);
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX | PL_LOCK_NB, 10.0),
+                    PL_EBUSY);
+  if (has (&c, PL_FEATURE_RANGE))
+    ck_assert_int_eq (pl_lock_range_timed (fd, PL_LOCK_EX, 5, 5, 0.01),
+                      PL_ETIMEDOUT);
+  other_release (p);
+  ck_assert_int_eq (other_try (&c, "ex"), HELPER_OK);
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 0), 0);
+  ck_assert_int_eq (other_try (&c, "sh"), HELPER_BUSY);
+  close_file (fd);
+  end (&c);
+}
+END_TEST
+
+struct releaser
+{
+  struct proc *holder;
+};
+
+static void *
+release_later (void *arg)
+{
+  struct releaser *r = arg;
+  /* Let the main thread start waiting first (coverage only).  */
+  for (int i = 0; i < 1000; i++)
+    test_yield ();
+  proc_write_line (r->holder, "release");
+  return NULL;
+}
+
+/* A timed waiter gets the lock when the holder lets go in time.  */
+START_TEST (timeout_waiter_gets_lock)
+{
+  struct ctx c;
+  begin (&c, "timed-waiter");
+  int fd = open_file (&c);
+  struct releaser r = { .holder = other_hold (&c, "ex") };
+  struct test_thread *t = test_thread_start (release_later, &r);
+  ck_assert_msg (t != NULL, "cannot start a thread");
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 60.0), 0);
+  test_thread_join (t);
+  other_release (r.holder);
+  ck_assert_int_eq (other_try (&c, "sh"), HELPER_BUSY);
   close_file (fd);
   end (&c);
 }
@@ -1020,17 +1104,22 @@ START_TEST (fork_child_keeps_lock)
 END_TEST
 
 /* Rule 5 (the part that needs no timed API): signals caught while
-   waiting do not end the wait.  A thread interrupts the main thread with
-   SIGUSR1 (a handler without SA_RESTART, so the system call does fail
-   with EINTR) many times, then lets the holder go.  */
+   waiting do not end the wait.  A thread interrupts the main thread many
+   times with a signal whose handler has no SA_RESTART (so the system call
+   does fail with EINTR), then lets the holder go.  Only "at least one
+   arrived" is checked: signals sent close together may merge into one
+   (classic signals always may; under ThreadSanitizer, which delays
+   delivery, even real-time ones do).  */
 
-static atomic_int usr1_count;
+#define PESTER_SIGNAL SIGUSR1
+
+static atomic_int pester_count;
 
 static void
-on_usr1 (int sig)
+on_pester (int sig)
 {
   (void) sig;
-  atomic_fetch_add (&usr1_count, 1);
+  atomic_fetch_add (&pester_count, 1);
 }
 
 struct pester
@@ -1052,7 +1141,7 @@ pester_thread (void *arg)
   nanosleep (&pause, NULL);
   for (int i = 0; i < N_SIGNALS; i++)
     {
-      if (pthread_kill (ps->target, SIGUSR1) == 0)
+      if (pthread_kill (ps->target, PESTER_SIGNAL) == 0)
         ps->sent++;
       nanosleep (&pause, NULL);
     }
@@ -1065,18 +1154,18 @@ START_TEST (wait_survives_signals)
   struct ctx c;
   begin (&c, "signals");
   int fd = open_file (&c);
-  struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = 0 };
+  struct sigaction sa = { .sa_handler = on_pester, .sa_flags = 0 };
   sigemptyset (&sa.sa_mask);
-  ck_assert_int_eq (sigaction (SIGUSR1, &sa, NULL), 0);
+  ck_assert_int_eq (sigaction (PESTER_SIGNAL, &sa, NULL), 0);
 
   struct pester ps = { .target = pthread_self (),
                        .holder = other_hold (&c, "ex") };
-  /* Only the main thread may receive SIGUSR1: block it in the pester,
-     which inherits the mask at creation.  */
-  sigset_t usr1, old;
-  sigemptyset (&usr1);
-  sigaddset (&usr1, SIGUSR1);
-  pthread_sigmask (SIG_BLOCK, &usr1, &old);
+  /* Only the main thread may receive the signal: block it in the
+     pester, which inherits the mask at creation.  */
+  sigset_t set, old;
+  sigemptyset (&set);
+  sigaddset (&set, PESTER_SIGNAL);
+  pthread_sigmask (SIG_BLOCK, &set, &old);
   struct test_thread *t = test_thread_start (pester_thread, &ps);
   pthread_sigmask (SIG_SETMASK, &old, NULL);
   ck_assert_msg (t != NULL, "cannot start a thread");
@@ -1084,7 +1173,8 @@ START_TEST (wait_survives_signals)
   ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), 0);
   test_thread_join (t);
   ck_assert_int_eq (ps.sent, N_SIGNALS);
-  ck_assert_int_eq (atomic_load (&usr1_count), N_SIGNALS);
+  int caught = atomic_load (&pester_count);
+  ck_assert_int_ge (caught, 1);
   other_release (ps.holder);
   /* The 0 meant a lock, not an interrupted wait.  */
   ck_assert_int_eq (other_try (&c, "sh"), HELPER_BUSY);
@@ -1120,6 +1210,7 @@ conformance_suite (void)
   tcase_add_test (tc, indep_close_original_keeps_dup);
   tcase_add_test (tc, indep_close_other_open);
   tcase_add_test (tc, indep_close_other_holder);
+  tcase_add_test (tc, indep_raw_close_as_documented);
 
   tc = rule (s, "rule3-modes");
   tcase_add_test (tc, modes_shared_shared);
@@ -1133,6 +1224,10 @@ conformance_suite (void)
   tc = rule (s, "rule4-nonblocking");
   tcase_add_test (tc, nb_returns_busy_without_sleeping);
   tcase_add_test (tc, blocking_waiter_gets_lock);
+
+  tc = rule (s, "rule5-timeout");
+  tcase_add_test (tc, timeout_expires_not_earlier);
+  tcase_add_test (tc, timeout_waiter_gets_lock);
 
   tc = rule (s, "rule6-advisory");
   tcase_add_test (tc, advisory_other_descriptor);

@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #if HAVE_LINUX_KCMP_H
 # include <linux/kcmp.h>
@@ -116,6 +118,12 @@ test_kernel_knows_duplicates (int fd, int dup)
 }
 
 void
+test_close_raw (int fd)
+{
+  close (fd);
+}
+
+void
 test_remove (const char *path)
 {
   unlink (path);
@@ -151,6 +159,33 @@ test_count_fds (void)
     if (fcntl (fd, F_GETFD) != -1)
       n++;
   return n;
+}
+
+void
+test_limit_memory_growth (size_t bytes)
+{
+  /* The current size from /proc (first field of statm, in pages), so
+     that sanitizers' large reservations already made still fit.  */
+  FILE *f = fopen ("/proc/self/statm", "r");
+  unsigned long pages;
+  if (f == NULL)
+    return;
+  int n = fscanf (f, "%lu", &pages);
+  fclose (f);
+  long page = sysconf (_SC_PAGESIZE);
+  if (n != 1 || page <= 0)
+    return;
+  struct rlimit rl;
+  if (getrlimit (RLIMIT_AS, &rl) != 0)
+    return;
+  rlim_t want = (rlim_t) pages * (rlim_t) page + bytes;
+  if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
+    want = rl.rlim_max;
+  if (rl.rlim_cur == RLIM_INFINITY || want < rl.rlim_cur)
+    {
+      rl.rlim_cur = want;
+      setrlimit (RLIMIT_AS, &rl);
+    }
 }
 
 static char watchdog_msg[256];
@@ -192,6 +227,14 @@ int
 test_os_ebadf (void)
 {
   return EBADF;
+}
+
+long long
+test_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 struct test_thread

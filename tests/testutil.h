@@ -43,6 +43,9 @@ void test_setenv (const char *name, const char *value);
    the same owner only where it can: portalock(3), "Owner".  */
 bool test_kernel_knows_duplicates (int fd, int dup);
 
+/* close(2) FD, bypassing the library.  */
+void test_close_raw (int fd);
+
 /* Remove PATH; ignore errors.  */
 void test_remove (const char *path);
 
@@ -52,6 +55,14 @@ int test_closed_fd (void);
 /* The number of descriptors open in this process, or -1 if it cannot be
    told.  */
 int test_count_fds (void);
+
+/* Let this process grow by at most about BYTES more of address space,
+   where the system can say so (Linux: RLIMIT_AS over the current size).
+   A test that hands the library absurd input uses it so that a library
+   that allocates in proportion to that input fails the test with
+   PL_ENOMEM instead of taking the machine's memory (and the OOM killer
+   ending some other process).  */
+void test_limit_memory_growth (size_t bytes);
 
 /* Make a hanging test fail instead of hanging: after SECONDS the process
    dies with a message naming WHAT.  test_watchdog (0, NULL) disarms.  */
@@ -64,6 +75,10 @@ bool test_os_error_is_busy (int os_error);
 
 /* The OS error meaning "bad descriptor" (EBADF).  */
 int test_os_ebadf (void);
+
+/* A monotonic clock, in nanoseconds from an arbitrary origin (the clock
+   timed waits run on).  */
+long long test_now_ns (void);
 
 /* Threads.  */
 struct test_thread;

@@ -1,0 +1,139 @@
+/* path.c - opening lock files by path, safely.
+   Copyright (C) 2026 The portalock authors.
+   This file is part of portalock, under the GNU LGPL 2.1 or later.
+
+   Traps handled here:
+   - A lock file created or opened through a symbolic link planted in a
+     shared directory (/tmp): O_NOFOLLOW unless the caller allows links.
+     Only the last component is checked, as O_NOFOLLOW does; directories
+     on the way are the caller's to trust.
+   - A FIFO planted at the path would block open(2) for reading forever:
+     the open is non-blocking, and anything but a regular file is refused.
+   - Descriptors leaking into programs the application executes: always
+     O_CLOEXEC.  */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "portalock.h"
+#include "backend-internal.h"
+#include "path-internal.h"
+
+#ifndef O_CLOEXEC
+# define O_CLOEXEC 0
+#endif
+#ifndef O_NOFOLLOW
+# define O_NOFOLLOW 0
+#endif
+#ifndef O_NONBLOCK
+# define O_NONBLOCK 0
+#endif
+#ifdef _WIN32
+/* Windows: no symbolic links in the POSIX sense for the CRT (O_NOFOLLOW
+   is 0 above), so lstat is stat.  */
+# define lstat stat
+#endif
+
+int
+pl__from_path_errno (int err)
+{
+  pl__set_os_error (err);
+  switch (err)
+    {
+    case ENOENT:
+      return PL_ENOENT;
+    case EISDIR:
+      return PL_EISDIR;
+    case ELOOP:
+#ifdef EMLINK
+    case EMLINK:        /* FreeBSD's answer to O_NOFOLLOW on a link */
+#endif
+#ifdef EFTYPE
+    case EFTYPE:        /* NetBSD's */
+#endif
+      return PL_ELOOP;
+    case EEXIST:
+      return PL_EEXIST;
+    case ENAMETOOLONG:
+      return PL_ENAMETOOLONG;
+    case ENOTDIR:
+      return PL_ENOTDIR;
+    case EACCES:
+    case EPERM:
+#ifdef EROFS
+    case EROFS:
+#endif
+      return PL_EACCES;
+    default:
+      return pl__from_errno (err, -1);
+    }
+}
+
+int
+pl__open_path (const char *path, int oflags, unsigned mode, bool follow,
+               int *fdp, struct stat *stp)
+{
+  if (path == NULL || *path == '\0' || fdp == NULL)
+    {
+      pl__set_os_error (0);
+      return PL_EINVAL;
+    }
+  int status = oflags & ~O_NONBLOCK;   /* for F_SETFL, which ignores the
+                                          access mode and creation flags */
+  oflags |= O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
+  int fd;
+  do
+    fd = open (path, oflags, (mode_t) mode);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    return pl__from_path_errno (errno);
+
+  struct stat st;
+  int r = 0;
+  if (fstat (fd, &st) != 0)
+    r = pl__from_path_errno (errno);
+  else if (S_ISDIR (st.st_mode))
+    r = pl__from_path_errno (EISDIR);
+  else if (!S_ISREG (st.st_mode))
+    {
+      pl__set_os_error (0);
+      r = PL_EINVAL;
+    }
+#ifdef F_SETFL
+  else if (O_NONBLOCK && fcntl (fd, F_SETFL, status) == -1)
+    r = pl__from_path_errno (errno);
+#else
+  (void) status;
+#endif
+  if (r != 0)
+    {
+      close (fd);
+      return r;
+    }
+  *fdp = fd;
+  if (stp)
+    *stp = st;
+  return 0;
+}
+
+int
+pl__same_id (const struct stat *a, const char *path, bool follow)
+{
+  struct stat b;
+  if ((follow ? stat (path, &b) : lstat (path, &b)) != 0)
+    return errno == ENOENT ? 0 : pl__from_path_errno (errno);
+  return a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}
+
+int
+pl__same_file (int fd, const char *path, bool follow)
+{
+  struct stat a;
+  if (fstat (fd, &a) != 0)
+    return pl__from_errno (errno, fd);
+  return pl__same_id (&a, path, follow);
+}

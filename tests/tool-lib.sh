@@ -1,0 +1,182 @@
+# tool-lib.sh - shared helpers for the portalock(1) shell tests (TAP).
+# Copyright (C) 2026 The portalock authors.
+# This file is part of portalock, under the GNU GPL 3 or later.
+#
+# Sourced by tests/tool-*.sh.  Provides:
+#   PL          absolute path of the portalock under test ($PORTALOCK, or
+#               ../src/portalock from the build directory)
+#   FLOCK       util-linux flock(1), or empty if missing
+#   T           a fresh scratch directory, removed at exit
+#   ok STATUS DESC, skip DESC REASON, finish (prints the TAP plan last)
+#   run CMD...  runs CMD, sets $rc, $out (stdout) and $err (stderr)
+#   hold NAME HOLDER-CMD...  starts a background holder that takes a lock
+#               with HOLDER-CMD (e.g. "$FLOCK -s f") and keeps it until
+#               release NAME; waits (bounded) until it holds the lock
+#   release NAME  lets holder NAME go and reaps it
+#
+# Synchronisation never relies on sleeping: a holder creates a ready file
+# once its command runs under the lock, and waits on a FIFO it opened
+# first, so that a release written before it reads is never lost.
+
+set -u
+LC_ALL=C
+export LC_ALL
+
+PL=${PORTALOCK:-../src/portalock}
+case $PL in
+  /*) ;;
+  *) PL=$(pwd)/$PL ;;
+esac
+FLOCK=$(command -v flock || true)
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/pltool.XXXXXX") || exit 99
+holders=
+cleanup ()
+{
+  for h in $holders; do
+    [ -e "$T/$h.fifo" ] && echo x 1<>"$T/$h.fifo"
+  done
+  wait
+  rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 99' HUP INT TERM
+
+n=0
+failed=0
+ok ()
+{
+  n=$((n + 1))
+  if [ "$1" -eq 0 ]; then
+    echo "ok $n - $2"
+  else
+    echo "not ok $n - $2"
+    failed=1
+    # Show what the last run printed, for the log.
+    printf '# rc=%s\n# stdout: %s\n# stderr: %s\n' "${rc-}" "${out-}" \
+      "${err-}" | sed '2,$s/^\([^#]\)/# \1/'
+  fi
+}
+skip () { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+run ()
+{
+  "$@" > "$T/.out" 2> "$T/.err"
+  rc=$?
+  out=$(cat "$T/.out")
+  err=$(cat "$T/.err")
+}
+
+# expect RC REGEX DESC CMD...: exit status RC, and a one-line stderr that
+# matches REGEX (an empty REGEX: stderr must be empty).
+expect ()
+{
+  _rc=$1 _re=$2 _desc=$3
+  shift 3
+  run "$@"
+  if [ -z "$_re" ]; then
+    [ "$rc" -eq "$_rc" ] && [ -z "$err" ]
+  else
+    [ "$rc" -eq "$_rc" ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] \
+      && printf '%s\n' "$err" | grep -Eq -- "$_re"
+  fi
+  ok $? "$_desc"
+}
+
+# wait_for FILE: until FILE exists, at most 60 s (a loaded machine).
+wait_for ()
+{
+  _i=0
+  while [ ! -e "$1" ]; do
+    _i=$((_i + 1))
+    [ $_i -gt 1200 ] && return 1
+    sleep 0.05
+  done
+}
+
+# wait_blocked FILE [TICKS]: until some process waits for a lock on FILE,
+# as Linux's /proc/locks shows (a "->" line with FILE's inode), at most
+# TICKS * 0.05 s (default 60 s).  Returns 1 if it never showed, 2 at once
+# where /proc/locks is missing.
+wait_blocked ()
+{
+  [ -r /proc/locks ] || return 2
+  _ino=$(stat -c %i "$1") || return 2
+  _i=0
+  until grep -Eq -- "-> .* [0-9a-f]+:[0-9a-f]+:$_ino " /proc/locks; do
+    _i=$((_i + 1))
+    [ $_i -gt "${2-1200}" ] && return 1
+    sleep 0.05
+  done
+}
+
+# waiter_test DESC FILE HOLDER-NAME WAITER-CMD...: WAITER-CMD (a
+# portalock command line without its command) must get the lock only
+# after holder HOLDER-NAME lets go: it runs in the background, we wait
+# until it is blocked (where the system shows it), release the holder,
+# and the log must say "released" before "got".
+# timed_waiter_test: the same for a timed waiter, which the library may
+# implement without a blocking call that /proc/locks would show: give it
+# 2 s to show up, then go on.
+waiter_test ()
+{
+  _ticks=1200
+  _waiter_test "$@"
+}
+timed_waiter_test ()
+{
+  _ticks=40
+  _waiter_test "$@"
+}
+_waiter_test ()
+{
+  _desc=$1 _file=$2 _holder=$3
+  shift 3
+  rm -f "$T/log"
+  "$@" sh -c 'echo got >> "$1"' sh "$T/log" &
+  _w=$!
+  wait_blocked "$_file" $_ticks
+  _blocked=$?
+  [ $_ticks -lt 1200 ] && _blocked=0
+  echo released >> "$T/log"
+  release "$_holder"
+  wait $_w
+  _st=$?
+  [ $_st -eq 0 ] && [ "$(cat "$T/log")" = "released
+got" ] && [ $_blocked -ne 1 ]
+  ok $? "$_desc"
+}
+
+# now_ms: milliseconds since the epoch (GNU date).
+now_ms () { date +%s%3N; }
+
+hold ()
+{
+  _h=$1
+  shift
+  rm -f "$T/$_h.ready"
+  mkfifo "$T/$_h.fifo" || return 1
+  "$@" sh -c 'exec 7<>"$1"; : > "$2"; read x <&7' sh \
+    "$T/$_h.fifo" "$T/$_h.ready" &
+  eval "holder_$_h=\$!"
+  holders="$holders $_h"
+  wait_for "$T/$_h.ready"
+}
+
+release ()
+{
+  echo x 1<>"$T/$1.fifo"
+  eval "wait \$holder_$1"
+  _st=$?
+  rm -f "$T/$1.fifo"
+  holders=$(echo "$holders" | sed "s/ $1\$//; s/ $1 / /")
+  return $_st
+}
+
+# backend_usable NAME: is NAME in portalock --list-backends?
+backend_usable ()
+{
+  "$PL" --list-backends | awk '{ print $1 }' | grep -qx "$1"
+}
+
+finish () { echo "1..$n"; exit $failed; }
