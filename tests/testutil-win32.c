@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define OPEN_FLAGS (_O_BINARY | _O_NOINHERIT)
 
@@ -125,6 +126,21 @@ test_kernel_knows_duplicates (int fd, int dup)
 }
 
 void
+test_close_raw (int fd)
+{
+  _close (fd);
+}
+
+/* Windows could cap the process with a job object's memory limit, but
+   wine does not enforce one, and the win32 backend keeps no state per
+   descriptor: nothing to guard against here.  */
+void
+test_limit_memory_growth (size_t bytes)
+{
+  (void) bytes;
+}
+
+void
 test_remove (const char *path)
 {
   DeleteFileA (path);
@@ -201,6 +217,16 @@ int
 test_os_ebadf (void)
 {
   return ERROR_INVALID_HANDLE;
+}
+
+/* The clock lib/wait.c runs on: clock_gettime (CLOCK_MONOTONIC), which
+   mingw-w64 has from winpthreads (QueryPerformanceCounter).  */
+long long
+test_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 struct test_thread
