@@ -29,12 +29,6 @@
 #include "backend-internal.h"
 #include "path-internal.h"
 
-#if !defined O_CLOEXEC && defined O_NOINHERIT
-/* Windows: a HANDLE that a child process inherits keeps the file object,
-   and so the lock, alive after we close ours (backend-win32.c).  Binary:
-   the CRT would otherwise turn "\n" into "\r\n" in what is written.  */
-# define O_CLOEXEC (O_NOINHERIT | O_BINARY)
-#endif
 #ifndef O_CLOEXEC
 # define O_CLOEXEC 0
 #endif
@@ -43,6 +37,12 @@
 #endif
 #ifndef O_NONBLOCK
 # define O_NONBLOCK 0
+#endif
+/* Windows: binary, or the CRT turns "\n" into "\r\n" in what is
+   written.  (O_CLOEXEC is gnulib's O_NOINHERIT there: a HANDLE that a
+   child inherits would keep the lock alive, see backend-win32.c.)  */
+#ifndef O_BINARY
+# define O_BINARY 0
 #endif
 #ifdef _WIN32
 /* Windows: no symbolic links in the POSIX sense for the CRT (O_NOFOLLOW
@@ -96,7 +96,7 @@ pl__open_path (const char *path, int oflags, unsigned mode, bool follow,
     }
   int status = oflags & ~O_NONBLOCK;   /* for F_SETFL, which ignores the
                                           access mode and creation flags */
-  oflags |= O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
+  oflags |= O_CLOEXEC | O_BINARY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
   int fd;
   do
     fd = open (path, oflags, (mode_t) mode);

@@ -711,6 +711,46 @@ START_TEST (test_bad_descriptor)
 }
 END_TEST
 
+/* The lock objects on Windows: a lock file excludes another process, is
+   not inherited by children, a temporary one is gone after its release;
+   an atomic write replaces the file.  */
+START_TEST (test_lock_objects)
+{
+  make_file ("objects");
+  pl_lockfile *lf;
+  int fd = -1;
+  ck_assert_int_eq (pl_lockfile_new (&lf, path, NULL), 0);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, &fd, NULL), 0);
+  DWORD hflags = 0;
+  ck_assert (GetHandleInformation ((HANDLE) _get_osfhandle (fd), &hflags));
+  ck_assert_msg (!(hflags & HANDLE_FLAG_INHERIT), "lock file inheritable");
+  ck_assert_int_eq (helper ("try", path, "sh", NULL), H_BUSY);
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  ck_assert_int_eq (helper ("try", path, "ex", NULL), H_OK);
+  pl_lockfile_free (lf);
+
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  o.behaviour = PL_LOCKFILE_TEMPORARY;
+  ck_assert_int_eq (pl_lockfile_new (&lf, path, &o), 0);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  ck_assert (GetFileAttributesA (path) == INVALID_FILE_ATTRIBUTES);
+  pl_lockfile_free (lf);
+
+  pl_atomic *at;
+  ck_assert_int_eq (pl_open_atomic (&at, path, 0644, &fd), 0);
+  ck_assert_int_eq (_write (fd, "new\n", 4), 4);
+  ck_assert_int_eq (pl_atomic_commit (at), 0);
+  char buf[8] = "";
+  int r = _open (path, _O_RDONLY | _O_BINARY | _O_NOINHERIT);
+  ck_assert_int_ge (r, 0);
+  ck_assert_int_eq (_read (r, buf, sizeof buf - 1), 4);
+  _close (r);
+  ck_assert_str_eq (buf, "new\n");
+  remove_file ();
+}
+END_TEST
+
 /* A pipe cannot hold byte-range locks: a clear PL_ENOTSUP (never
    PL_EBADF, never PL_EBUSY), and unlocking it is not an error.  */
 START_TEST (test_pipe_not_supported)
@@ -753,6 +793,7 @@ main (int argc, char **argv)
   tcase_add_test (tc, test_blocking_wait);
   tcase_add_test (tc, test_bad_descriptor);
   tcase_add_test (tc, test_pipe_not_supported);
+  tcase_add_test (tc, test_lock_objects);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_ENV);
