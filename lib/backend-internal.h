@@ -99,5 +99,9 @@ void pl__set_os_error (int os_error);
    mapped here (each backend knows which errno means "held").  FD is used
    to tell a closed descriptor from one opened with the wrong access.  */
 int pl__from_errno (int err, int fd);
+#if PL_HAVE_WIN32
+/* Map a GetLastError() value (lib/error-win32.c), recording it.  */
+int pl__from_win32_error (unsigned long err);
+#endif
 
 #endif /* PL_BACKEND_INTERNAL_H */

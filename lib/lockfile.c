@@ -202,7 +202,12 @@ open_and_lock (const char *path, const struct pl_lockfile_options *o,
                            o->check_interval);
       if (r == 0)
         {
+#ifdef _WIN32
+          /* No inode numbers in Windows' stat: ask through FD.  */
+          r = pl__same_file (fd, path, follow);
+#else
           r = pl__same_id (&st, path, follow);
+#endif
           if (r == 1)
             {
               *fdp = fd;
@@ -222,6 +227,9 @@ static int
 drop (pl_lockfile *lf)
 {
   int r = 0;
+#ifdef _WIN32
+  bool remove_after = false;
+#endif
   if (lf->fp && fflush (lf->fp) != 0)
     r = pl__from_path_errno (errno);
   if (lf->opt.behaviour & PL_LOCKFILE_TEMPORARY)
@@ -230,9 +238,17 @@ drop (pl_lockfile *lf)
          a waiter on this inode will find the path gone (or naming a new
          file) and start again.  */
       bool follow = lf->opt.open & PL_OPEN_FOLLOW;
+#ifdef _WIN32
+      /* Windows cannot remove a file that is open (the CRT's opens do
+         not share deletion): remove it after the close below.  If
+         another process has opened it by then, the removal fails
+         (EACCES) and the file stays, theirs.  */
+      remove_after = pl__same_file (lf->fd, lf->path, follow) == 1;
+#else
       if (pl__same_file (lf->fd, lf->path, follow) == 1
           && unlink (lf->path) != 0 && errno != ENOENT && r == 0)
         r = pl__from_path_errno (errno);
+#endif
     }
   else if (lf->opt.behaviour & PL_LOCKFILE_PIDFILE)
     {
@@ -250,6 +266,11 @@ drop (pl_lockfile *lf)
                  : pl_close (lf->fd);
   if (c != 0 && r == 0)
     r = c;
+#ifdef _WIN32
+  if (remove_after && unlink (lf->path) != 0 && errno != ENOENT
+      && errno != EACCES && r == 0)
+    r = pl__from_path_errno (errno);
+#endif
   lf->fp = NULL;
   lf->fd = -1;
   lf->depth = 0;
