@@ -102,6 +102,8 @@ int pl__from_errno (int err, int fd);
 #if PL_HAVE_WIN32
 /* Map a GetLastError() value (lib/error-win32.c), recording it.  */
 int pl__from_win32_error (unsigned long err);
+/* pl_who() on win32 (lib/backend-win32.c): 1 held, 0 free, or an error.  */
+int pl__win32_held (int fd, bool exclusive);
 #endif
 
 #endif /* PL_BACKEND_INTERNAL_H */

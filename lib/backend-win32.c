@@ -314,6 +314,35 @@ win32_close (int fd)
   return 0;
 }
 
+/* For pl_who(): is a lock that conflicts with MODE held on FD's file,
+   by anyone (FD itself included)?  Asked through a new file object on
+   the same file (ReOpenFile), which conflicts with every holder: 1 held,
+   0 free, or an error.  Nothing stays locked.  */
+int
+pl__win32_held (int fd, bool exclusive)
+{
+  HANDLE h = fd_handle (fd);
+  if (h == INVALID_HANDLE_VALUE)
+    return bad_fd ();
+  HANDLE probe = ReOpenFile (h, GENERIC_READ,
+                             FILE_SHARE_READ | FILE_SHARE_WRITE
+                             | FILE_SHARE_DELETE, 0);
+  if (probe == INVALID_HANDLE_VALUE)
+    return pl__from_win32_error (GetLastError ());
+  struct span s = mirror_span (NULL);
+  DWORD err = lock_call (probe, true,
+                         (exclusive ? LOCKFILE_EXCLUSIVE_LOCK : 0)
+                         | LOCKFILE_FAIL_IMMEDIATELY, s);
+  if (err == 0)
+    unlock_span (probe, s);
+  CloseHandle (probe);
+  if (err == 0)
+    return 0;
+  if (err == ERROR_LOCK_VIOLATION)
+    return 1;
+  return pl__from_win32_error (err);
+}
+
 const struct pl__backend pl__backend_win32 = {
   .name = "win32",
   .features = PL_FEATURE_SHARED | PL_FEATURE_RANGE,

@@ -737,6 +737,30 @@ START_TEST (test_lock_objects)
   ck_assert (GetFileAttributesA (path) == INVALID_FILE_ATTRIBUTES);
   pl_lockfile_free (lf);
 
+  /* pl_who: held or not, and the holder's pid from a pid file.  */
+  int64_t who = 99;
+  make_file ("who");
+  int fd2 = open_file ();
+  ck_assert_int_eq (pl_who (fd2, PL_LOCK_EX, &who), 0);
+  ck_assert_int_eq (who, 0);
+  o = (struct pl_lockfile_options) PL_LOCKFILE_OPTIONS_INIT;
+  o.behaviour = PL_LOCKFILE_PIDFILE;
+  ck_assert_int_eq (pl_lockfile_new (&lf, path, &o), 0);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  ck_assert_int_eq (pl_who (fd2, PL_LOCK_EX, &who), 0);
+  ck_assert_int_eq (who, (int64_t) GetCurrentProcessId ());
+  ck_assert_int_eq (pl_who (fd2, PL_LOCK_SH, &who), 0);
+  ck_assert_int_eq (who, (int64_t) GetCurrentProcessId ());
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  pl_lockfile_free (lf);
+  struct child c = holder ("sh", NULL, NULL);
+  ck_assert_int_eq (pl_who (fd2, PL_LOCK_SH, &who), 0);
+  ck_assert_int_eq (who, 0);                    /* shared: no conflict */
+  ck_assert_int_eq (pl_who (fd2, PL_LOCK_EX, &who), 0);
+  ck_assert_int_eq (who, -1);                   /* held, by whom: untold */
+  ck_assert_int_eq (child_wait (&c), H_OK);
+  pl_close (fd2);
+
   pl_atomic *at;
   ck_assert_int_eq (pl_open_atomic (&at, path, 0644, &fd), 0);
   ck_assert_int_eq (_write (fd, "new\n", 4), 4);
