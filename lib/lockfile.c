@@ -48,13 +48,6 @@ struct pl_lockfile
 #define KNOWN_BEHAVIOUR (PL_LOCKFILE_REENTRANT | PL_LOCKFILE_TEMPORARY \
                          | PL_LOCKFILE_PIDFILE)
 
-static int
-refuse (int code)
-{
-  pl__set_os_error (0);
-  return code;
-}
-
 /* Copy the caller's options over the defaults: only the fields its
    header knew (SIZE), so that a program built against an older header
    keeps working when fields are added at the end.  */
@@ -102,12 +95,12 @@ pl_lockfile_new (pl_lockfile **lfp, const char *path,
                  const struct pl_lockfile_options *options)
 {
   if (lfp == NULL || path == NULL || *path == '\0')
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   *lfp = NULL;
   struct pl_lockfile_options opt;
   int r = pl__lockfile_options (&opt, options);
   if (r != 0)
-    return refuse (r);
+    return pl__refuse (r);
   pl_lockfile *lf = calloc (1, sizeof *lf);
   if (lf == NULL || (lf->path = strdup (path)) == NULL)
     {
@@ -325,7 +318,7 @@ int
 pl_lockfile_acquire (pl_lockfile *lf, int *fdp, FILE **fpp)
 {
   if (lf == NULL)
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   return pl__lockfile_acquire (lf, lf->opt.timeout,
                                lf->opt.fail_when_locked, fdp, fpp);
 }
@@ -334,11 +327,11 @@ int
 pl_lockfile_release (pl_lockfile *lf)
 {
   if (lf == NULL)
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   gl_lock_lock (lf->mutex);
   int r;
   if (lf->depth == 0)
-    r = refuse (PL_EINVAL);
+    r = pl__refuse (PL_EINVAL);
   else if (--lf->depth > 0)
     r = 0;
   else
