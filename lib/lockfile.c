@@ -29,6 +29,7 @@
 
 #include "portalock.h"
 #include "backend-internal.h"
+#include "syscall-internal.h"
 #include "lockfile-internal.h"
 #include "path-internal.h"
 #include "wait-internal.h"
@@ -146,6 +147,27 @@ stdio_mode (const struct pl_lockfile_options *o)
 }
 
 /* Once locked: empty the file (PL_OPEN_TRUNCATE) and write the pid.  */
+/* Write all N bytes.  A short write (a signal, a disk filling up) is
+   continued, not taken for an error or for success; one that makes no
+   progress at all means the disk is full.  */
+static int
+write_all (int fd, const char *buf, size_t n)
+{
+  while (n > 0)
+    {
+      ssize_t w = pl__sys.write (fd, buf, n);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0)
+        return pl__from_path_errno (errno);
+      if (w == 0)
+        return pl__from_path_errno (ENOSPC);
+      buf += w;
+      n -= (size_t) w;
+    }
+  return 0;
+}
+
 static int
 after_lock (int fd, const struct pl_lockfile_options *o)
 {
@@ -160,8 +182,9 @@ after_lock (int fd, const struct pl_lockfile_options *o)
       int n = snprintf (buf, sizeof buf, "%ld\n", (long) getpid ());
       /* The descriptor is ours, its offset too: lseek + write is as good
          as pwrite, and exists everywhere.  */
-      if (lseek (fd, 0, SEEK_SET) != 0 || write (fd, buf, n) != n)
-        return pl__from_path_errno (errno ? errno : EIO);
+      if (lseek (fd, 0, SEEK_SET) != 0)
+        return pl__from_path_errno (errno);
+      return write_all (fd, buf, (size_t) n);
     }
   return 0;
 }
