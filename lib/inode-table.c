@@ -341,6 +341,33 @@ overlaps (const struct held *h, int64_t start, int64_t end)
   return h->start < end && start < h->end;
 }
 
+/* Cut [START, END) out of entry I, which overlaps it: shrink the entry,
+   split it in two around a hole (needs room for one more entry: callers
+   reserve_held() first, so this cannot fail), or remove it.  True if it
+   was removed, and the last entry moved to I.  */
+static bool
+cut_entry (struct inode *p, size_t i, int64_t start, int64_t end)
+{
+  struct held *h = &p->held[i];
+  if (h->start < start && h->end > end)
+    {
+      struct held right = *h;
+      right.start = end;
+      h->end = start;
+      p->held[p->nheld++] = right;
+    }
+  else if (h->start < start)
+    h->end = start;
+  else if (h->end > end)
+    h->start = end;
+  else
+    {
+      remove_entry (p, i);
+      return true;
+    }
+  return false;
+}
+
 /* Does an owner other than FD hold or wait for a lock on [START, END)
    that conflicts with MODE?  */
 static bool
@@ -469,24 +496,8 @@ release_own (struct inode *p, pl__kernel_set kset, int fd, bool dups,
         continue;
       int64_t cut_start = h->start > start ? h->start : start;
       int64_t cut_end = h->end < end ? h->end : end;
-      if (h->start < start && h->end > end)
-        {
-          /* A hole in the middle: keep both sides.  reserve_held() was
-             called by our caller, so this cannot fail.  */
-          struct held right = *h;
-          right.start = end;
-          h->end = start;
-          p->held[p->nheld++] = right;
-        }
-      else if (h->start < start)
-        h->end = start;
-      else if (h->end > end)
-        h->start = end;
-      else
-        {
-          remove_entry (p, i);
-          i--;                  /* the last entry moved to I */
-        }
+      if (cut_entry (p, i, start, end))
+        i--;                    /* the last entry moved to I */
       int r = recompute (p, kset, fd, cut_start, cut_end);
       if (r != 0 && result == 0)
         result = r;
@@ -657,22 +668,8 @@ record (struct inode *p, int fd, enum pl__mode mode, int64_t start,
       struct held *h = &p->held[i];
       if (h->pending || !overlaps (h, start, end) || !same_owner (h->fd, fd))
         continue;
-      if (h->start < start && h->end > end)
-        {
-          struct held right = *h;
-          right.start = end;
-          h->end = start;
-          p->held[p->nheld++] = right;
-        }
-      else if (h->start < start)
-        h->end = start;
-      else if (h->end > end)
-        h->start = end;
-      else
-        {
-          remove_entry (p, i);
-          i--;
-        }
+      if (cut_entry (p, i, start, end))
+        i--;
     }
   p->held[p->nheld++] = (struct held) { .fd = fd, .mode = mode,
                                         .start = start, .end = end };

@@ -28,6 +28,7 @@
 #include "portalock.h"
 #include "backend-internal.h"
 #include "path-internal.h"
+#include "syscall-internal.h"
 
 #ifndef O_CLOEXEC
 # define O_CLOEXEC 0
@@ -99,14 +100,14 @@ pl__open_path (const char *path, int oflags, unsigned mode, bool follow,
   oflags |= O_CLOEXEC | O_BINARY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
   int fd;
   do
-    fd = open (path, oflags, (mode_t) mode);
+    fd = pl__sys.open (path, oflags, (mode_t) mode);
   while (fd < 0 && errno == EINTR);
   if (fd < 0)
     return pl__from_path_errno (errno);
 
   struct stat st;
   int r = 0;
-  if (fstat (fd, &st) != 0)
+  if (pl__sys.fstat (fd, &st) != 0)
     r = pl__from_path_errno (errno);
   else if (S_ISDIR (st.st_mode))
     r = pl__from_path_errno (EISDIR);
@@ -123,7 +124,7 @@ pl__open_path (const char *path, int oflags, unsigned mode, bool follow,
 #endif
   if (r != 0)
     {
-      close (fd);
+      pl__sys.close (fd);
       return r;
     }
   *fdp = fd;
@@ -146,7 +147,7 @@ int
 pl__same_file (int fd, const char *path, bool follow)
 {
   struct stat a;
-  if (fstat (fd, &a) != 0)
+  if (pl__sys.fstat (fd, &a) != 0)
     return pl__from_errno (errno, fd);
   return pl__same_id (&a, path, follow);
 }

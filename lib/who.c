@@ -42,13 +42,6 @@
 #include "portalock.h"
 #include "backend-internal.h"
 
-static int
-refuse (int code)
-{
-  pl__set_os_error (0);
-  return code;
-}
-
 #ifdef F_GETLK
 /* 1 held (*PID set, maybe -1), 0 free, or an error.  */
 static int
@@ -79,7 +72,7 @@ ask_proc_locks (int fd, bool exclusive, int64_t *pid)
     return pl__from_errno (errno, fd);
   FILE *f = fopen ("/proc/locks", "re");
   if (f == NULL)
-    return refuse (PL_ENOTSUP);
+    return pl__refuse (PL_ENOTSUP);
   char line[256];
   int held = 0;
   while (!held && fgets (line, sizeof line, f))
@@ -164,9 +157,9 @@ pl_who (int fd, int flags, int64_t *pid)
   int mode = flags & (PL_LOCK_SH | PL_LOCK_EX);
   if (pid == NULL || (flags & ~(PL_LOCK_SH | PL_LOCK_EX | PL_LOCK_NB))
       || (mode != PL_LOCK_SH && mode != PL_LOCK_EX))
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   if (fd < 0)
-    return refuse (PL_EBADF);
+    return pl__refuse (PL_EBADF);
   bool exclusive = mode == PL_LOCK_EX;
   const char *name = pl__whole_backend ()->name;
   int64_t who = -1;
@@ -192,7 +185,7 @@ pl_who (int fd, int flags, int64_t *pid)
     held = pl__win32_held (fd, exclusive);      /* held, but by whom? */
 #endif
   else
-    held = refuse (PL_ENOTSUP);
+    held = pl__refuse (PL_ENOTSUP);
   if (held < 0)
     return held;
   if (held && who < 0)

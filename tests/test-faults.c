@@ -77,10 +77,10 @@ open_file (void)
 
 /* Use BACKEND, or return false (test does nothing) if it is not here.  */
 static bool
-use (const char *backend)
+use (const char *backend)       /* NULL: the default */
 {
   pl__sys_reset ();
-  if (pl_set_backend (backend) != 0)
+  if (pl_set_backend (backend) != 0 && backend)
     {
       printf ("# backend %s not available: case skipped\n", backend);
       return false;
@@ -370,6 +370,121 @@ END_TEST
 START_TEST (test_close_eio_posix) { close_case ("posix", EIO, PL_ESYSTEM); }
 END_TEST
 
+/* ---- lock objects: the lock-file open and the pid write ------------------ */
+
+static int
+fake_open (const char *p, int flags, mode_t mode)
+{
+  if (should_fail ())
+    return errno = fail_errno, -1;
+  return open (p, flags, mode);
+}
+
+static ssize_t
+fake_write (int fd, const void *buf, size_t n)
+{
+  if (should_fail ())
+    return errno = fail_errno, -1;
+  return write (fd, buf, n);
+}
+
+/* One byte a time: every write is short.  */
+static ssize_t
+short_write (int fd, const void *buf, size_t n)
+{
+  atomic_fetch_add (&calls, 1);
+  return write (fd, buf, n ? 1 : 0);
+}
+
+static pl_lockfile *
+new_pidfile_lock (void)
+{
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  o.open = PL_OPEN_WRITE | PL_OPEN_CREATE;
+  o.behaviour = PL_LOCKFILE_PIDFILE;
+  o.flags = PL_LOCK_EX | PL_LOCK_NB;
+  pl_lockfile *lf;
+  ck_assert_int_eq (pl_lockfile_new (&lf, path, &o), 0);
+  return lf;
+}
+
+/* After a failed acquire: no descriptor more than BEFORE, the file is
+   free for another process, and the next acquire works.  */
+static void
+after_object_fault (pl_lockfile *lf, int before)
+{
+  pl__sys_reset ();
+  ck_assert_int_eq (count_fds (), before);
+  ck_assert (other_process_can_lock (pl_backend ()));
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  ck_assert (!other_process_can_lock (pl_backend ()));
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  pl_lockfile_free (lf);
+}
+
+static void
+open_fault_case (int err)
+{
+  if (!use (NULL))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  int before = count_fds ();
+  pl__sys.open = fake_open;
+  plan (1, err);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), err);
+  after_object_fault (lf, before);
+}
+
+START_TEST (test_open_emfile) { open_fault_case (EMFILE); }
+END_TEST
+START_TEST (test_open_enfile) { open_fault_case (ENFILE); }
+END_TEST
+
+/* The pid write fails once the lock is held: the error comes back, and
+   the lock is released and the descriptor closed.  */
+static void
+pid_write_fault_case (int err)
+{
+  if (!use (NULL))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  int before = count_fds ();
+  pl__sys.write = fake_write;
+  plan (1, err);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), err);
+  ck_assert_int_eq (atomic_load (&calls), 1);
+  after_object_fault (lf, before);
+}
+
+START_TEST (test_pid_write_enospc) { pid_write_fault_case (ENOSPC); }
+END_TEST
+START_TEST (test_pid_write_eio) { pid_write_fault_case (EIO); }
+END_TEST
+
+/* Short writes are continued: the pid file ends up whole.  */
+START_TEST (test_pid_short_write)
+{
+  if (!use (NULL))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  pl__sys.write = short_write;
+  atomic_store (&calls, 0);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  pl__sys_reset ();
+  char want[32], got[32] = "";
+  int n = snprintf (want, sizeof want, "%ld\n", (long) getpid ());
+  ck_assert_int_eq (atomic_load (&calls), n);      /* one byte a call */
+  int fd = open (path, O_RDONLY);
+  ck_assert_int_eq (read (fd, got, sizeof got - 1), n);
+  close (fd);
+  ck_assert_str_eq (got, want);
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  pl_lockfile_free (lf);
+}
+END_TEST
+
 static Suite *
 faults_suite (void)
 {
@@ -394,6 +509,14 @@ faults_suite (void)
   tcase_add_test (tc, test_close_eintr_posix);
   tcase_add_test (tc, test_close_eio_flock);
   tcase_add_test (tc, test_close_eio_posix);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("objects");
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_open_emfile);
+  tcase_add_test (tc, test_open_enfile);
+  tcase_add_test (tc, test_pid_write_enospc);
+  tcase_add_test (tc, test_pid_write_eio);
+  tcase_add_test (tc, test_pid_short_write);
   suite_add_tcase (s, tc);
   return s;
 }
