@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # .ci/coverage.sh SRC-DIR BUILD-DIR - line coverage of lib/ and src/
-# from one `make check' in a --coverage build of SRC-DIR (a configured
+# from the test suites (make -C tests check) in a --coverage build of SRC-DIR (a configured
 # tree such as the release tarball), printed with gcovr.
 # Copyright (C) 2026 The portalock authors.
 # This file is part of portalock, under the GNU GPL 3 or later.
@@ -19,7 +19,7 @@ cd "$build"
 "$src/configure" -q --disable-valgrind-tests \
   CFLAGS="--coverage -O0 -g"
 make -j"$(nproc)" >/dev/null
-make -j"$(nproc)" check >/dev/null ||
+make -j"$(nproc)" -C tests check >/dev/null ||
   { echo "coverage: make check failed" >&2; exit 1; }
 
 echo "--- gcovr: lib/ and src/"
