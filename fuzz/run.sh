@@ -76,7 +76,12 @@ for h in $harnesses; do
   [ "$h" = fuzz-args ] && mask=3
   echo "fuzz: running $h for $seconds s"
   log=$build/$h.log
-  if "$build/$h" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # fuzz-api's private directory goes here: libFuzzer ends a timed run
+  # without running atexit handlers, so it is removed from outside.
+  tmp=$build/tmp-$h
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  if TMPDIR=$tmp "$build/$h" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
        -close_fd_mask=$mask -print_final_stats=1 \
        -artifact_prefix="$build/artifacts/$h-" "$corpus" > "$log" 2>&1
   then
@@ -87,5 +92,6 @@ for h in $harnesses; do
     tail -n 60 "$log" >&2
     status=1
   fi
+  rm -rf "$tmp"
 done
 exit $status
