@@ -365,6 +365,7 @@ bench_p1 (const struct bench *b, struct ctx *ctx)
 #if PL_HAVE_FLOCK
   return lib_vs_raw (b, ctx, b->arg, "flock LOCK_EX+LOCK_UN", loop_flock);
 #else
+  (void) ctx;
   report_skip (b, "default-lock-unlock", "no flock(2) to compare with");
   return 0;
 #endif

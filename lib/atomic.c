@@ -58,13 +58,6 @@ struct pl_atomic
   char *tmp;
 };
 
-static int
-refuse (int code)
-{
-  pl__set_os_error (0);
-  return code;
-}
-
 /* DIR/.BASE.XXXXXX with a fresh random suffix.  */
 static void
 temp_name (char *out, size_t size, const char *path, unsigned attempt)
@@ -85,7 +78,7 @@ pl_open_atomic (pl_atomic **ap, const char *path, unsigned mode, int *fdp)
 {
   if (ap == NULL || fdp == NULL || path == NULL || *path == '\0'
       || path[strlen (path) - 1] == '/' || (mode & ~07777u))
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   *ap = NULL;
   pl_atomic *a = calloc (1, sizeof *a);
   size_t size = strlen (path) + 32;
@@ -167,7 +160,7 @@ int
 pl_atomic_commit (pl_atomic *a)
 {
   if (a == NULL)
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   int r = 0;
   if (fsync (a->fd) != 0)
     r = pl__from_path_errno (errno);

@@ -27,6 +27,7 @@
 
 #include "portalock.h"
 #include "backend-internal.h"
+#include "syscall-internal.h"
 
 static int
 flock_lock (int fd, enum pl__mode mode, bool wait,
@@ -34,7 +35,7 @@ flock_lock (int fd, enum pl__mode mode, bool wait,
 {
   (void) range;         /* lock.c never passes one: no PL_FEATURE_RANGE */
   int op = (mode == PL__SHARED ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB);
-  while (flock (fd, op) != 0)
+  while (pl__sys.flock (fd, op) != 0)
     {
       if (errno == EWOULDBLOCK)
         {
@@ -51,7 +52,7 @@ static int
 flock_unlock (int fd, const struct pl__range *range)
 {
   (void) range;
-  while (flock (fd, LOCK_UN) != 0)
+  while (pl__sys.flock (fd, LOCK_UN) != 0)
     if (errno != EINTR)
       return pl__from_errno (errno, fd);
   return 0;
@@ -64,7 +65,7 @@ flock_kernel_wait (int fd, enum pl__mode mode, const struct pl__range *range)
 {
   (void) range;
   int op = mode == PL__SHARED ? LOCK_SH : LOCK_EX;
-  while (flock (fd, op) != 0)
+  while (pl__sys.flock (fd, op) != 0)
     if (errno != EINTR)
       return -errno;
   return 0;

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "portalock.h"
+
 /* Lock modes passed to backends (the flags, reduced and checked).  */
 enum pl__mode
 {
@@ -99,5 +101,47 @@ void pl__set_os_error (int os_error);
    mapped here (each backend knows which errno means "held").  FD is used
    to tell a closed descriptor from one opened with the wrong access.  */
 int pl__from_errno (int err, int fd);
+
+/* The argument rules every public entry point shares.  */
+
+/* A refusal by the library itself: no OS error behind it.  */
+static inline int
+pl__refuse (int code)
+{
+  pl__set_os_error (0);
+  return code;
+}
+
+/* FLAGS (PL_LOCK_*) to a mode, or PL_EINVAL: unknown bits, none or both
+   of PL_LOCK_SH and PL_LOCK_EX.  A flag from a later release is thus
+   never silently ignored.  */
+static inline int
+pl__flags_mode (int flags)
+{
+  if (flags & ~(PL_LOCK_SH | PL_LOCK_EX | PL_LOCK_NB))
+    return PL_EINVAL;
+  switch (flags & (PL_LOCK_SH | PL_LOCK_EX))
+    {
+    case PL_LOCK_SH:
+      return PL__SHARED;
+    case PL_LOCK_EX:
+      return PL__EXCLUSIVE;
+    default:
+      return PL_EINVAL;
+    }
+}
+
+/* START >= 0, LEN >= 0 and START + LEN does not overflow.  */
+static inline bool
+pl__range_ok (int64_t start, int64_t len)
+{
+  return start >= 0 && len >= 0 && len <= INT64_MAX - start;
+}
+#if PL_HAVE_WIN32
+/* Map a GetLastError() value (lib/error-win32.c), recording it.  */
+int pl__from_win32_error (unsigned long err);
+/* pl_who() on win32 (lib/backend-win32.c): 1 held, 0 free, or an error.  */
+int pl__win32_held (int fd, bool exclusive);
+#endif
 
 #endif /* PL_BACKEND_INTERNAL_H */

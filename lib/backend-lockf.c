@@ -29,6 +29,7 @@
 
 #include "portalock.h"
 #include "inode-table-internal.h"
+#include "syscall-internal.h"
 
 static int
 lockf_set (int fd, enum pl__mode mode, bool wait, int64_t start, int64_t len)
@@ -45,7 +46,7 @@ lockf_set (int fd, enum pl__mode mode, bool wait, int64_t start, int64_t len)
 
   int cmd = mode == PL__UNLOCK ? F_ULOCK : wait ? F_LOCK : F_TLOCK;
   int r, err = 0;
-  while ((r = lockf (fd, cmd, len_off)) != 0 && errno == EINTR)
+  while ((r = pl__sys.lockf (fd, cmd, len_off)) != 0 && errno == EINTR)
     continue;
   if (r != 0)
     err = errno;

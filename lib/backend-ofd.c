@@ -27,6 +27,7 @@
 
 #include "portalock.h"
 #include "backend-internal.h"
+#include "syscall-internal.h"
 
 static int
 ofd_set (int fd, int cmd, short type, const struct pl__range *range)
@@ -48,7 +49,7 @@ ofd_set (int fd, int cmd, short type, const struct pl__range *range)
     }
   int r;
   do
-    r = fcntl (fd, cmd, &fl);
+    r = pl__sys.fcntl_lock (fd, cmd, &fl);
   while (r != 0 && errno == EINTR);
   return r;
 }

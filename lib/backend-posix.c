@@ -27,6 +27,7 @@
 
 #include "portalock.h"
 #include "inode-table-internal.h"
+#include "syscall-internal.h"
 
 static int
 posix_set (int fd, enum pl__mode mode, bool wait, int64_t start, int64_t len)
@@ -44,7 +45,7 @@ posix_set (int fd, enum pl__mode mode, bool wait, int64_t start, int64_t len)
       pl__set_os_error (EOVERFLOW);
       return PL_EINVAL;
     }
-  while (fcntl (fd, wait ? F_SETLKW : F_SETLK, &fl) != 0)
+  while (pl__sys.fcntl_lock (fd, wait ? F_SETLKW : F_SETLK, &fl) != 0)
     {
       if (errno == EINTR)
         continue;
@@ -74,7 +75,7 @@ posix_kernel_wait (int fd, enum pl__mode mode, const struct pl__range *range)
       fl.l_start = range->start;        /* fits: checked by posix_set */
       fl.l_len = range->len;
     }
-  while (fcntl (fd, F_SETLKW, &fl) != 0)
+  while (pl__sys.fcntl_lock (fd, F_SETLKW, &fl) != 0)
     if (errno != EINTR)
       return -errno;
   return 0;

@@ -45,7 +45,16 @@ static const struct pl__backend *const preference[] = {
 /* The usable ones (probe succeeded), computed once.  */
 static const struct pl__backend *usable[N_BACKENDS];
 static const char *usable_names[N_BACKENDS];
+/* Trap: gnulib's Windows once-initialiser ({ -1, -1 }) leaves the lock
+   field out, which -Wextra (--enable-gcc-warnings) reports.  */
+#if defined _WIN32 && defined __GNUC__
+# pragma GCC diagnostic push
+# pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#endif
 gl_once_define (static, probe_once)
+#if defined _WIN32 && defined __GNUC__
+# pragma GCC diagnostic pop
+#endif
 
 static void
 probe_all (void)

@@ -84,7 +84,8 @@ pl__from_errno (int err, int fd)
       /* fcntl locks answer EBADF both for a closed descriptor and for one
          not open for writing (F_WRLCK) or reading (F_RDLCK).  Tell them
          apart: only the first is a bad descriptor.  */
-#ifdef F_GETFD
+#if defined F_GETFD && !defined _WIN32 /* gnulib's mingw <fcntl.h>
+                                            has F_GETFD, not fcntl() */
       if (fd >= 0 && fcntl (fd, F_GETFD) != -1)
         return PL_EACCES;
 #else

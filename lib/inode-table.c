@@ -65,6 +65,7 @@
 
 #include "portalock.h"
 #include "inode-table-internal.h"
+#include "syscall-internal.h"
 #include "wait-internal.h"
 
 /* Byte ranges here are half-open [start, end); a lock "to the end of the
@@ -218,7 +219,7 @@ release_inode_if_idle (struct inode *p)
   if (p->nheld > 0 || p->waiters > 0)
     return;
   for (size_t i = 0; i < p->nclosing; i++)
-    close (p->closing[i]);      /* nothing left to lose: no locks */
+    pl__sys.close (p->closing[i]);     /* nothing left: no locks */
   p->nclosing = 0;
   if (p->resolved)
     {
@@ -338,6 +339,33 @@ static bool
 overlaps (const struct held *h, int64_t start, int64_t end)
 {
   return h->start < end && start < h->end;
+}
+
+/* Cut [START, END) out of entry I, which overlaps it: shrink the entry,
+   split it in two around a hole (needs room for one more entry: callers
+   reserve_held() first, so this cannot fail), or remove it.  True if it
+   was removed, and the last entry moved to I.  */
+static bool
+cut_entry (struct inode *p, size_t i, int64_t start, int64_t end)
+{
+  struct held *h = &p->held[i];
+  if (h->start < start && h->end > end)
+    {
+      struct held right = *h;
+      right.start = end;
+      h->end = start;
+      p->held[p->nheld++] = right;
+    }
+  else if (h->start < start)
+    h->end = start;
+  else if (h->end > end)
+    h->start = end;
+  else
+    {
+      remove_entry (p, i);
+      return true;
+    }
+  return false;
 }
 
 /* Does an owner other than FD hold or wait for a lock on [START, END)
@@ -468,24 +496,8 @@ release_own (struct inode *p, pl__kernel_set kset, int fd, bool dups,
         continue;
       int64_t cut_start = h->start > start ? h->start : start;
       int64_t cut_end = h->end < end ? h->end : end;
-      if (h->start < start && h->end > end)
-        {
-          /* A hole in the middle: keep both sides.  reserve_held() was
-             called by our caller, so this cannot fail.  */
-          struct held right = *h;
-          right.start = end;
-          h->end = start;
-          p->held[p->nheld++] = right;
-        }
-      else if (h->start < start)
-        h->end = start;
-      else if (h->end > end)
-        h->start = end;
-      else
-        {
-          remove_entry (p, i);
-          i--;                  /* the last entry moved to I */
-        }
+      if (cut_entry (p, i, start, end))
+        i--;                    /* the last entry moved to I */
       int r = recompute (p, kset, fd, cut_start, cut_end);
       if (r != 0 && result == 0)
         result = r;
@@ -568,7 +580,7 @@ resolve_pending_inode (void)
      only waiters keep it: and a waiter resolves it before it waits.  */
   int fd = p->nheld ? p->held[0].fd : p->closing[0];
   struct stat st;
-  if (fstat (fd, &st) != 0)
+  if (pl__sys.fstat (fd, &st) != 0)
     return pl__from_errno (errno, -1);
   if (!grow_buckets ())
     {
@@ -593,7 +605,7 @@ find_for_fd (int fd, struct inode **out)
   if (*out || (ninodes == 0 && unresolved == NULL))
     return 0;
   struct stat st;
-  if (fstat (fd, &st) != 0)
+  if (pl__sys.fstat (fd, &st) != 0)
     return pl__from_errno (errno, -1);
   int r = resolve_pending_inode ();
   if (r != 0)
@@ -622,7 +634,7 @@ lookup (int fd, struct inode **out)
   else if (p == NULL)
     {
       struct stat st;
-      if (fstat (fd, &st) != 0)
+      if (pl__sys.fstat (fd, &st) != 0)
         return pl__from_errno (errno, -1);
       int r = resolve_pending_inode ();
       if (r != 0)
@@ -656,22 +668,8 @@ record (struct inode *p, int fd, enum pl__mode mode, int64_t start,
       struct held *h = &p->held[i];
       if (h->pending || !overlaps (h, start, end) || !same_owner (h->fd, fd))
         continue;
-      if (h->start < start && h->end > end)
-        {
-          struct held right = *h;
-          right.start = end;
-          h->end = start;
-          p->held[p->nheld++] = right;
-        }
-      else if (h->start < start)
-        h->end = start;
-      else if (h->end > end)
-        h->start = end;
-      else
-        {
-          remove_entry (p, i);
-          i--;
-        }
+      if (cut_entry (p, i, start, end))
+        i--;
     }
   p->held[p->nheld++] = (struct held) { .fd = fd, .mode = mode,
                                         .start = start, .end = end };
@@ -844,7 +842,7 @@ pl__table_unlock (pl__kernel_set kset, int fd, const struct pl__range *range)
 static int
 close_fd (int fd)
 {
-  if (close (fd) != 0 && errno != EINTR)
+  if (pl__sys.close (fd) != 0 && errno != EINTR)
     return pl__from_errno (errno, -1);
   return 0;
 }

@@ -29,6 +29,7 @@
 
 #include "portalock.h"
 #include "backend-internal.h"
+#include "syscall-internal.h"
 #include "lockfile-internal.h"
 #include "path-internal.h"
 #include "wait-internal.h"
@@ -47,13 +48,6 @@ struct pl_lockfile
                     | PL_OPEN_TRUNCATE | PL_OPEN_CREATE | PL_OPEN_FOLLOW)
 #define KNOWN_BEHAVIOUR (PL_LOCKFILE_REENTRANT | PL_LOCKFILE_TEMPORARY \
                          | PL_LOCKFILE_PIDFILE)
-
-static int
-refuse (int code)
-{
-  pl__set_os_error (0);
-  return code;
-}
 
 /* Copy the caller's options over the defaults: only the fields its
    header knew (SIZE), so that a program built against an older header
@@ -102,12 +96,12 @@ pl_lockfile_new (pl_lockfile **lfp, const char *path,
                  const struct pl_lockfile_options *options)
 {
   if (lfp == NULL || path == NULL || *path == '\0')
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   *lfp = NULL;
   struct pl_lockfile_options opt;
   int r = pl__lockfile_options (&opt, options);
   if (r != 0)
-    return refuse (r);
+    return pl__refuse (r);
   pl_lockfile *lf = calloc (1, sizeof *lf);
   if (lf == NULL || (lf->path = strdup (path)) == NULL)
     {
@@ -153,6 +147,27 @@ stdio_mode (const struct pl_lockfile_options *o)
 }
 
 /* Once locked: empty the file (PL_OPEN_TRUNCATE) and write the pid.  */
+/* Write all N bytes.  A short write (a signal, a disk filling up) is
+   continued, not taken for an error or for success; one that makes no
+   progress at all means the disk is full.  */
+static int
+write_all (int fd, const char *buf, size_t n)
+{
+  while (n > 0)
+    {
+      ssize_t w = pl__sys.write (fd, buf, n);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0)
+        return pl__from_path_errno (errno);
+      if (w == 0)
+        return pl__from_path_errno (ENOSPC);
+      buf += w;
+      n -= (size_t) w;
+    }
+  return 0;
+}
+
 static int
 after_lock (int fd, const struct pl_lockfile_options *o)
 {
@@ -167,8 +182,9 @@ after_lock (int fd, const struct pl_lockfile_options *o)
       int n = snprintf (buf, sizeof buf, "%ld\n", (long) getpid ());
       /* The descriptor is ours, its offset too: lseek + write is as good
          as pwrite, and exists everywhere.  */
-      if (lseek (fd, 0, SEEK_SET) != 0 || write (fd, buf, n) != n)
-        return pl__from_path_errno (errno ? errno : EIO);
+      if (lseek (fd, 0, SEEK_SET) != 0)
+        return pl__from_path_errno (errno);
+      return write_all (fd, buf, (size_t) n);
     }
   return 0;
 }
@@ -202,7 +218,12 @@ open_and_lock (const char *path, const struct pl_lockfile_options *o,
                            o->check_interval);
       if (r == 0)
         {
+#ifdef _WIN32
+          /* No inode numbers in Windows' stat: ask through FD.  */
+          r = pl__same_file (fd, path, follow);
+#else
           r = pl__same_id (&st, path, follow);
+#endif
           if (r == 1)
             {
               *fdp = fd;
@@ -222,6 +243,9 @@ static int
 drop (pl_lockfile *lf)
 {
   int r = 0;
+#ifdef _WIN32
+  bool remove_after = false;
+#endif
   if (lf->fp && fflush (lf->fp) != 0)
     r = pl__from_path_errno (errno);
   if (lf->opt.behaviour & PL_LOCKFILE_TEMPORARY)
@@ -230,9 +254,17 @@ drop (pl_lockfile *lf)
          a waiter on this inode will find the path gone (or naming a new
          file) and start again.  */
       bool follow = lf->opt.open & PL_OPEN_FOLLOW;
+#ifdef _WIN32
+      /* Windows cannot remove a file that is open (the CRT's opens do
+         not share deletion): remove it after the close below.  If
+         another process has opened it by then, the removal fails
+         (EACCES) and the file stays, theirs.  */
+      remove_after = pl__same_file (lf->fd, lf->path, follow) == 1;
+#else
       if (pl__same_file (lf->fd, lf->path, follow) == 1
           && unlink (lf->path) != 0 && errno != ENOENT && r == 0)
         r = pl__from_path_errno (errno);
+#endif
     }
   else if (lf->opt.behaviour & PL_LOCKFILE_PIDFILE)
     {
@@ -250,6 +282,11 @@ drop (pl_lockfile *lf)
                  : pl_close (lf->fd);
   if (c != 0 && r == 0)
     r = c;
+#ifdef _WIN32
+  if (remove_after && unlink (lf->path) != 0 && errno != ENOENT
+      && errno != EACCES && r == 0)
+    r = pl__from_path_errno (errno);
+#endif
   lf->fp = NULL;
   lf->fd = -1;
   lf->depth = 0;
@@ -304,7 +341,7 @@ int
 pl_lockfile_acquire (pl_lockfile *lf, int *fdp, FILE **fpp)
 {
   if (lf == NULL)
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   return pl__lockfile_acquire (lf, lf->opt.timeout,
                                lf->opt.fail_when_locked, fdp, fpp);
 }
@@ -313,11 +350,11 @@ int
 pl_lockfile_release (pl_lockfile *lf)
 {
   if (lf == NULL)
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   gl_lock_lock (lf->mutex);
   int r;
   if (lf->depth == 0)
-    r = refuse (PL_EINVAL);
+    r = pl__refuse (PL_EINVAL);
   else if (--lf->depth > 0)
     r = 0;
   else

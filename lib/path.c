@@ -19,9 +19,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef _WIN32
+# define WIN32_LEAN_AND_MEAN
+# include <windows.h>
+# include <io.h>
+#endif
+
 #include "portalock.h"
 #include "backend-internal.h"
 #include "path-internal.h"
+#include "syscall-internal.h"
 
 #ifndef O_CLOEXEC
 # define O_CLOEXEC 0
@@ -31,6 +38,12 @@
 #endif
 #ifndef O_NONBLOCK
 # define O_NONBLOCK 0
+#endif
+/* Windows: binary, or the CRT turns "\n" into "\r\n" in what is
+   written.  (O_CLOEXEC is gnulib's O_NOINHERIT there: a HANDLE that a
+   child inherits would keep the lock alive, see backend-win32.c.)  */
+#ifndef O_BINARY
+# define O_BINARY 0
 #endif
 #ifdef _WIN32
 /* Windows: no symbolic links in the POSIX sense for the CRT (O_NOFOLLOW
@@ -84,17 +97,17 @@ pl__open_path (const char *path, int oflags, unsigned mode, bool follow,
     }
   int status = oflags & ~O_NONBLOCK;   /* for F_SETFL, which ignores the
                                           access mode and creation flags */
-  oflags |= O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
+  oflags |= O_CLOEXEC | O_BINARY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
   int fd;
   do
-    fd = open (path, oflags, (mode_t) mode);
+    fd = pl__sys.open (path, oflags, (mode_t) mode);
   while (fd < 0 && errno == EINTR);
   if (fd < 0)
     return pl__from_path_errno (errno);
 
   struct stat st;
   int r = 0;
-  if (fstat (fd, &st) != 0)
+  if (pl__sys.fstat (fd, &st) != 0)
     r = pl__from_path_errno (errno);
   else if (S_ISDIR (st.st_mode))
     r = pl__from_path_errno (EISDIR);
@@ -111,7 +124,7 @@ pl__open_path (const char *path, int oflags, unsigned mode, bool follow,
 #endif
   if (r != 0)
     {
-      close (fd);
+      pl__sys.close (fd);
       return r;
     }
   *fdp = fd;
@@ -129,11 +142,50 @@ pl__same_id (const struct stat *a, const char *path, bool follow)
   return a->st_dev == b.st_dev && a->st_ino == b.st_ino;
 }
 
+#ifndef _WIN32
 int
 pl__same_file (int fd, const char *path, bool follow)
 {
   struct stat a;
-  if (fstat (fd, &a) != 0)
+  if (pl__sys.fstat (fd, &a) != 0)
     return pl__from_errno (errno, fd);
   return pl__same_id (&a, path, follow);
 }
+#else
+/* Windows: the CRT's stat has no inode numbers (st_ino is 0, and st_dev
+   differs between fstat and stat), so pl__same_id would never see the
+   same file and lock objects would retry for ever.  Compare the volume
+   serial number and file index of FD's HANDLE with those of a HANDLE
+   opened on PATH without any access.  A path that names nothing (or a
+   file being deleted: ERROR_ACCESS_DENIED) is not the same file.  */
+int
+pl__same_file (int fd, const char *path, bool follow)
+{
+  BY_HANDLE_FILE_INFORMATION a, b;
+  HANDLE h = (HANDLE) _get_osfhandle (fd);
+  if (h == INVALID_HANDLE_VALUE || !GetFileInformationByHandle (h, &a))
+    return pl__from_win32_error (GetLastError ());
+  HANDLE p = CreateFileA (path, 0,
+                          FILE_SHARE_READ | FILE_SHARE_WRITE
+                          | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+                          FILE_FLAG_BACKUP_SEMANTICS
+                          | (follow ? 0 : FILE_FLAG_OPEN_REPARSE_POINT),
+                          NULL);
+  if (p == INVALID_HANDLE_VALUE)
+    {
+      DWORD err = GetLastError ();
+      if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND
+          || err == ERROR_ACCESS_DENIED)
+        return 0;
+      return pl__from_win32_error (err);
+    }
+  BOOL ok = GetFileInformationByHandle (p, &b);
+  DWORD err = GetLastError ();
+  CloseHandle (p);
+  if (!ok)
+    return pl__from_win32_error (err);
+  return a.dwVolumeSerialNumber == b.dwVolumeSerialNumber
+         && a.nFileIndexHigh == b.nFileIndexHigh
+         && a.nFileIndexLow == b.nFileIndexLow;
+}
+#endif

@@ -46,13 +46,6 @@ struct pl_semaphore
   int fail_when_locked;
 };
 
-static int
-refuse (int code)
-{
-  pl__set_os_error (0);
-  return code;
-}
-
 static void
 destroy (pl_semaphore *s)
 {
@@ -70,12 +63,12 @@ pl_semaphore_new (pl_semaphore **sp, const char *directory,
 {
   if (sp == NULL || name == NULL || *name == '\0' || strchr (name, '/')
       || n == 0 || n > PL_SEMAPHORE_MAX)
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   *sp = NULL;
   struct pl_lockfile_options o;
   int r = pl__lockfile_options (&o, options);
   if (r != 0 || (o.flags & PL_LOCK_SH) || o.behaviour != 0)
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   if (directory == NULL)
     {
 #if defined _WIN32
@@ -198,7 +191,7 @@ int
 pl_semaphore_acquire (pl_semaphore *s, unsigned *slot, int *fdp)
 {
   if (s == NULL)
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   gl_lock_lock (s->mutex);
   int r = 0;
   int fd = -1;
@@ -221,11 +214,11 @@ int
 pl_semaphore_release (pl_semaphore *s)
 {
   if (s == NULL)
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   gl_lock_lock (s->mutex);
   int r;
   if (s->held < 0)
-    r = refuse (PL_EINVAL);
+    r = pl__refuse (PL_EINVAL);
   else
     {
       r = pl_lockfile_release (s->slots[s->held]);

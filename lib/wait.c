@@ -558,32 +558,6 @@ pl__lock_wait (const struct pl__backend *b, int fd, enum pl__mode mode,
 
 /* ---- Public entry points ---- */
 
-#define PL_ALL_FLAGS (PL_LOCK_SH | PL_LOCK_EX | PL_LOCK_NB)
-
-/* The same argument rules as lib/lock.c.  */
-static int
-flags_mode (int flags)
-{
-  if (flags & ~PL_ALL_FLAGS)
-    return PL_EINVAL;
-  switch (flags & (PL_LOCK_SH | PL_LOCK_EX))
-    {
-    case PL_LOCK_SH:
-      return PL__SHARED;
-    case PL_LOCK_EX:
-      return PL__EXCLUSIVE;
-    default:
-      return PL_EINVAL;
-    }
-}
-
-static int
-refuse (int code)
-{
-  pl__set_os_error (0);
-  return code;
-}
-
 /* PL_LOCK_NB wins over the timeout: one attempt, PL_EBUSY if held (as
    flock(1) -n -w).  Timeout 0 without PL_LOCK_NB: one attempt,
    PL_ETIMEDOUT if held -- the code depends on the flags, not on how much
@@ -593,13 +567,13 @@ static int
 timed (const struct pl__backend *b, int fd, int flags,
        const struct pl__range *range, double timeout)
 {
-  int mode = flags_mode (flags);
+  int mode = pl__flags_mode (flags);
   if (mode < 0 || !pl__timeout_ok (timeout))
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   if (fd < 0)
-    return refuse (PL_EBADF);
+    return pl__refuse (PL_EBADF);
   if (range && !(b->features & PL_FEATURE_RANGE))
-    return refuse (PL_ENOTSUP);
+    return pl__refuse (PL_ENOTSUP);
   if (flags & PL_LOCK_NB)
     return b->lock (fd, mode, false, range);
   return pl__lock_wait (b, fd, mode, range, timeout, 0);
@@ -615,8 +589,8 @@ int
 pl_lock_range_timed (int fd, int flags, int64_t start, int64_t len,
                      double timeout)
 {
-  if (start < 0 || len < 0 || len > INT64_MAX - start)
-    return refuse (PL_EINVAL);
+  if (!pl__range_ok (start, len))
+    return pl__refuse (PL_EINVAL);
   struct pl__range r = { .start = start, .len = len };
   return timed (pl__range_backend (), fd, flags, &r, timeout);
 }

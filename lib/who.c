@@ -12,6 +12,9 @@
      pid of the process that took them in /proc/locks (device and inode
      identify the file).  A lock held through FD itself is listed like any
      other and so reported too (with this process's pid).
+   - win32: LockFileEx has no query call; a lock taken through a new file
+     object on the same file (ReOpenFile) without sleeping says whether
+     the lock is held, by anyone (FD itself included), not by whom.
    Held but no pid: if the file reads as a pid file ("1234\n", as
    PL_LOCKFILE_PIDFILE writes) and that process exists, its pid; else -1.  */
 
@@ -30,16 +33,14 @@
 #if defined __linux__
 # include <sys/sysmacros.h>
 #endif
+#ifdef _WIN32
+# define WIN32_LEAN_AND_MEAN
+# include <windows.h>
+# include <io.h>
+#endif
 
 #include "portalock.h"
 #include "backend-internal.h"
-
-static int
-refuse (int code)
-{
-  pl__set_os_error (0);
-  return code;
-}
 
 #ifdef F_GETLK
 /* 1 held (*PID set, maybe -1), 0 free, or an error.  */
@@ -71,7 +72,7 @@ ask_proc_locks (int fd, bool exclusive, int64_t *pid)
     return pl__from_errno (errno, fd);
   FILE *f = fopen ("/proc/locks", "re");
   if (f == NULL)
-    return refuse (PL_ENOTSUP);
+    return pl__refuse (PL_ENOTSUP);
   char line[256];
   int held = 0;
   while (!held && fgets (line, sizeof line, f))
@@ -107,11 +108,20 @@ static int64_t
 pid_from_file (int fd)
 {
 #ifdef _WIN32
-  (void) fd;
-  return -1;            /* no pread, no kill: not told */
+  /* pread and kill (pid, 0), the Windows way: ReadFile at offset 0 of
+     FD's HANDLE, and a process handle that is still active.  */
+  char buf[24];
+  HANDLE h = (HANDLE) _get_osfhandle (fd);
+  OVERLAPPED ov = { .Offset = 0 };
+  DWORD got = 0;
+  if (h == INVALID_HANDLE_VALUE
+      || !ReadFile (h, buf, sizeof buf - 1, &got, &ov))
+    return -1;
+  ssize_t n = (ssize_t) got;
 #else
   char buf[24];
   ssize_t n = pread (fd, buf, sizeof buf - 1, 0);
+#endif
   if (n < 2 || buf[n - 1] != '\n')
     return -1;
   int64_t pid = 0;
@@ -121,6 +131,18 @@ pid_from_file (int fd)
         return -1;
       pid = pid * 10 + (buf[i] - '0');
     }
+#ifdef _WIN32
+  if (pid <= 0)
+    return -1;
+  HANDLE proc = OpenProcess (PROCESS_QUERY_LIMITED_INFORMATION, FALSE,
+                             (DWORD) pid);
+  DWORD code = 0;
+  bool alive = proc && GetExitCodeProcess (proc, &code)
+               && code == STILL_ACTIVE;
+  if (proc)
+    CloseHandle (proc);
+  return alive ? pid : -1;
+#else
   if (pid <= 0 || (pid_t) pid != pid)
     return -1;
   if (kill ((pid_t) pid, 0) != 0 && errno != EPERM)
@@ -135,9 +157,9 @@ pl_who (int fd, int flags, int64_t *pid)
   int mode = flags & (PL_LOCK_SH | PL_LOCK_EX);
   if (pid == NULL || (flags & ~(PL_LOCK_SH | PL_LOCK_EX | PL_LOCK_NB))
       || (mode != PL_LOCK_SH && mode != PL_LOCK_EX))
-    return refuse (PL_EINVAL);
+    return pl__refuse (PL_EINVAL);
   if (fd < 0)
-    return refuse (PL_EBADF);
+    return pl__refuse (PL_EBADF);
   bool exclusive = mode == PL_LOCK_EX;
   const char *name = pl__whole_backend ()->name;
   int64_t who = -1;
@@ -158,8 +180,12 @@ pl_who (int fd, int flags, int64_t *pid)
   else if (strcmp (name, "flock") == 0)
     held = ask_proc_locks (fd, exclusive, &who);
 #endif
+#if PL_HAVE_WIN32
+  else if (strcmp (name, "win32") == 0)
+    held = pl__win32_held (fd, exclusive);      /* held, but by whom? */
+#endif
   else
-    held = refuse (PL_ENOTSUP);
+    held = pl__refuse (PL_ENOTSUP);
   if (held < 0)
     return held;
   if (held && who < 0)

@@ -415,9 +415,11 @@ END_TEST
    the environment is read once.  */
 START_TEST (backend_env_unknown)
 {
-  const char *info = getenv ("PL_INFO");
-  if (info == NULL || *info == '\0')
-    info = "./pl-info";
+  /* A copy: on Windows, changing the environment (test_setenv below)
+     may free the strings getenv returned.  */
+  static char info[1024];
+  const char *env = getenv ("PL_INFO");
+  snprintf (info, sizeof info, "%s", env && *env ? env : "./pl-info");
   const char *args[] = { "--backend", NULL };
   char line[64];
 

@@ -807,12 +807,18 @@ END_TEST
 /* A helper started with our locked descriptor.  flock and OFD locks
    belong to the open file, which the helper now shares: it can lock
    through it, and the lock outlives our close.  Classic fcntl locks
-   (posix, lockf) belong to a process: the helper holds nothing.  */
+   (posix, lockf) belong to a process: the helper holds nothing.
+   win32 (neither FORK_SHARED nor EMULATED): a LockFileEx lock belongs to
+   the file object and the process, so the helper holds nothing; but its
+   inherited HANDLE keeps the file object, and so our lock, alive after
+   our close, until the helper exits.  (Wine 8 ties the lock to the file
+   object alone, so there the helper can take it over: "ok".)  */
 START_TEST (exec_inherited_descriptor)
 {
   struct ctx c;
   begin (&c, "exec");
   bool shared = has (&c, PL_FEATURE_FORK_SHARED);
+  bool kept_alive = shared || !has (&c, PL_FEATURE_EMULATED);
   int fd = open_file (&c);
   ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), 0);
   const char *args[] = { "serve", NULL };
@@ -820,9 +826,18 @@ START_TEST (exec_inherited_descriptor)
   char cmd[64];
   snprintf (cmd, sizeof cmd, "fd %d", fd);
   expect_answer (p, cmd, "ok");
-  expect_answer (p, "lock ex-nb", shared ? "ok" : "PL_EBUSY");
+  if (shared == kept_alive)
+    expect_answer (p, "lock ex-nb", shared ? "ok" : "PL_EBUSY");
+  else
+    {
+      char line[256];
+      ck_assert_int_eq (proc_command (p, "lock ex-nb", line, sizeof line), 0);
+      ck_assert_msg (strcmp (line, "PL_EBUSY") == 0 || strcmp (line, "ok") == 0,
+                     "helper: \"lock ex-nb\" -> \"%s\"", line);
+    }
   close_file (fd);
-  ck_assert_int_eq (other_try (&c, "ex"), shared ? HELPER_BUSY : HELPER_OK);
+  ck_assert_int_eq (other_try (&c, "ex"),
+                    kept_alive ? HELPER_BUSY : HELPER_OK);
   expect_answer (p, "exit", "ok");
   other_release (p);
   ck_assert_int_eq (other_try (&c, "ex"), HELPER_OK);

@@ -5,6 +5,7 @@
 # This file is part of portalock, under the GNU GPL 3 or later.
 
 . "${srcdir:-.}/tool-lib.sh"
+require_flock_default
 
 f=$T/f
 : > "$f"

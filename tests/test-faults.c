@@ -1,0 +1,564 @@
+/* test-faults.c - injected system-call failures, at each call site.
+   Copyright (C) 2026 The portalock authors.
+   This file is part of portalock, under the GNU GPL 3 or later.
+
+   Linked statically, so that it can replace entries of the library's
+   internal system-call table (lib/syscall-internal.h).  For every fault:
+   the documented PL_E* code and pl_os_error() come back, no descriptor
+   is left open, no lock is left held (checked from a real second
+   process, with the raw system call), and the next call works.  */
+
+#include <config.h>
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "portalock.h"
+#include "backend-internal.h"
+#include "syscall-internal.h"
+
+static char path[256];
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static int
+count_fds (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  if (d == NULL)
+    return -1;
+  int n = 0;
+  while (readdir (d))
+    n++;
+  closedir (d);
+  return n;
+}
+
+/* Can another process take an exclusive lock on PATH right now, with the
+   raw primitive of BACKEND?  1 yes, 0 no.  */
+static int
+other_process_can_lock (const char *backend)
+{
+  pid_t pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      int fd = open (path, O_RDWR);
+      if (fd < 0)
+        _exit (2);
+      if (strcmp (backend, "flock") == 0)
+        _exit (flock (fd, LOCK_EX | LOCK_NB) == 0 ? 0 : 1);
+      struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+      /* ofd and classic fcntl locks see each other on Linux.  */
+      _exit (fcntl (fd, F_SETLK, &fl) == 0 ? 0 : 1);
+    }
+  int status;
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  ck_assert (WIFEXITED (status) && WEXITSTATUS (status) != 2);
+  return WEXITSTATUS (status) == 0;
+}
+
+static int
+open_file (void)
+{
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ck_assert_int_ge (fd, 0);
+  return fd;
+}
+
+/* Use BACKEND, or return false (test does nothing) if it is not here.  */
+static bool
+use (const char *backend)       /* NULL: the default */
+{
+  pl__sys_reset ();
+  if (pl_set_backend (backend) != 0 && backend)
+    {
+      printf ("# backend %s not available: case skipped\n", backend);
+      return false;
+    }
+  return true;
+}
+
+/* A fault plan: the next N calls of an entry fail with ERR (then the real
+   call runs).  Counters are atomic: the timed-wait helper thread calls
+   the kernel-wait entries.  */
+static atomic_int fail_left, calls;
+static int fail_errno;
+
+static void
+plan (int n, int err)
+{
+  atomic_store (&fail_left, n);
+  atomic_store (&calls, 0);
+  fail_errno = err;
+}
+
+static bool
+should_fail (void)
+{
+  atomic_fetch_add (&calls, 1);
+  int left = atomic_load (&fail_left);
+  while (left > 0)
+    if (atomic_compare_exchange_weak (&fail_left, &left, left - 1))
+      return true;
+  return false;
+}
+
+/* The lock entries exist only for the primitives configure built in
+   (pl_cv_func_flock=no builds have no flock entry).  */
+#if PL_HAVE_FLOCK
+static int
+fake_flock (int fd, int op)
+{
+  if (should_fail ())
+    return errno = fail_errno, -1;
+  return flock (fd, op);
+}
+#endif
+
+#if PL_HAVE_POSIX || PL_HAVE_OFD
+static int
+fake_fcntl_lock (int fd, int cmd, struct flock *fl)
+{
+  if (should_fail ())
+    return errno = fail_errno, -1;
+  return fcntl (fd, cmd, fl);
+}
+#endif
+
+#if PL_HAVE_LOCKF
+static int
+fake_lockf (int fd, int cmd, off_t len)
+{
+  if (should_fail ())
+    return errno = fail_errno, -1;
+  return lockf (fd, cmd, len);
+}
+#endif
+
+/* Make BACKEND's lock system call fail as planned.  use() has checked
+   that the backend is here, so its entry exists.  */
+static void
+fake_lock_call (const char *backend)
+{
+#if PL_HAVE_FLOCK
+  if (strcmp (backend, "flock") == 0)
+    {
+      pl__sys.flock = fake_flock;
+      return;
+    }
+#endif
+#if PL_HAVE_LOCKF
+  if (strcmp (backend, "lockf") == 0)
+    {
+      pl__sys.lockf = fake_lockf;
+      return;
+    }
+#endif
+#if PL_HAVE_POSIX || PL_HAVE_OFD
+  pl__sys.fcntl_lock = fake_fcntl_lock;
+#endif
+  (void) backend;
+}
+
+static int
+fake_fstat (int fd, struct stat *st)
+{
+  if (should_fail ())
+    return errno = fail_errno, -1;
+  return fstat (fd, st);
+}
+
+/* As Linux does: the descriptor IS closed, and close() reports EINTR or
+   EIO anyway.  */
+static int
+fake_close (int fd)
+{
+  bool fail = should_fail ();
+  int r = close (fd);
+  if (fail)
+    return errno = fail_errno, -1;
+  return r;
+}
+
+/* The checks every fault ends with.  */
+static void
+after_fault (const char *backend, int fd, int fds_before)
+{
+  pl__sys_reset ();
+  ck_assert_int_eq (count_fds (), fds_before);
+  ck_assert_msg (other_process_can_lock (backend),
+                 "%s: a lock was left held after the fault", backend);
+  ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX | PL_LOCK_NB), 0);
+  ck_assert (!other_process_can_lock (backend));
+  ck_assert_int_eq (pl_unlock (fd), 0);
+}
+
+/* ---- lock errors: ENOLCK, EINTR ---------------------------------------- */
+
+/* ENOLCK from the primitive: PL_ENOLCK, the OS error kept, no lock.  */
+static void
+enolck_case (const char *backend, int flags)
+{
+  if (!use (backend))
+    return;
+  int fd = open_file ();
+  int before = count_fds ();
+  fake_lock_call (backend);
+  plan (1, ENOLCK);
+  ck_assert_int_eq (pl_lock (fd, flags), PL_ENOLCK);
+  ck_assert_int_eq (pl_os_error (), ENOLCK);
+  after_fault (backend, fd, before);
+  pl_close (fd);
+}
+
+START_TEST (test_enolck_flock) { enolck_case ("flock", PL_LOCK_EX | PL_LOCK_NB); }
+END_TEST
+START_TEST (test_enolck_ofd) { enolck_case ("ofd", PL_LOCK_EX | PL_LOCK_NB); }
+END_TEST
+START_TEST (test_enolck_posix) { enolck_case ("posix", PL_LOCK_EX); }
+END_TEST
+START_TEST (test_enolck_lockf) { enolck_case ("lockf", PL_LOCK_EX); }
+END_TEST
+
+/* EINTR, many times, in a blocking request: the library retries, the
+   lock is taken, and nothing returns early.  */
+static void
+eintr_case (const char *backend)
+{
+  if (!use (backend))
+    return;
+  int fd = open_file ();
+  fake_lock_call (backend);
+  plan (25, EINTR);
+  ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), 0);
+  ck_assert_int_eq (atomic_load (&fail_left), 0);   /* all 25 were seen */
+  pl__sys_reset ();
+  ck_assert_msg (!other_process_can_lock (backend),
+                 "%s: EINTR lost the lock", backend);
+  ck_assert_int_eq (pl_unlock (fd), 0);
+  ck_assert (other_process_can_lock (backend));
+  pl_close (fd);
+}
+
+START_TEST (test_eintr_flock) { eintr_case ("flock"); }
+END_TEST
+START_TEST (test_eintr_ofd) { eintr_case ("ofd"); }
+END_TEST
+START_TEST (test_eintr_posix) { eintr_case ("posix"); }
+END_TEST
+START_TEST (test_eintr_lockf) { eintr_case ("lockf"); }
+END_TEST
+
+/* ---- the blocking and timed paths of the emulated backend -------------- */
+
+#if PL_HAVE_POSIX
+/* A held lock is simulated by F_SETLK answering EAGAIN; the blocking
+   F_SETLKW then meets an EINTR storm and finally EDEADLK.  PL_EDEADLK
+   comes back, the table keeps nothing (another descriptor of this
+   process can lock at once), and the kernel holds nothing.  */
+static atomic_int edeadlk_eintrs;
+static int
+fake_fcntl_deadlock (int fd, int cmd, struct flock *fl)
+{
+  if (cmd == F_SETLK && fl->l_type != F_UNLCK)
+    return errno = EAGAIN, -1;          /* someone else holds it */
+  if (cmd == F_SETLKW)
+    {
+      if (atomic_fetch_add (&edeadlk_eintrs, 1) < 10)
+        return errno = EINTR, -1;
+      return errno = EDEADLK, -1;
+    }
+  return fcntl (fd, cmd, fl);
+}
+
+START_TEST (test_edeadlk_after_eintr_posix)
+{
+  if (!use ("posix"))
+    return;
+  int fd = open_file ();
+  int other = open_file ();
+  int before = count_fds ();
+  atomic_store (&edeadlk_eintrs, 0);
+  pl__sys.fcntl_lock = fake_fcntl_deadlock;
+  ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), PL_EDEADLK);
+  ck_assert_int_eq (pl_os_error (), EDEADLK);
+  ck_assert_int_eq (atomic_load (&edeadlk_eintrs), 11);  /* EINTR retried */
+  pl__sys_reset ();
+  /* Nothing recorded for FD: another descriptor of this process locks.  */
+  ck_assert_int_eq (pl_lock (other, PL_LOCK_EX | PL_LOCK_NB), 0);
+  ck_assert_int_eq (pl_close (other), 0);
+  after_fault ("posix", fd, before - 1);
+  pl_close (fd);
+}
+END_TEST
+
+/* A timed wait whose kernel wait (in the helper thread) meets EINTR over
+   and over: the wait goes on and takes the lock once it is free.  */
+static atomic_int timed_eintrs;
+static atomic_int setlk_busy;
+static int
+fake_fcntl_timed (int fd, int cmd, struct flock *fl)
+{
+  if (cmd == F_SETLK && fl->l_type != F_UNLCK
+      && atomic_fetch_sub (&setlk_busy, 1) > 0)
+    return errno = EAGAIN, -1;
+  if (cmd == F_SETLKW && atomic_fetch_add (&timed_eintrs, 1) < 50)
+    return errno = EINTR, -1;
+  return fcntl (fd, cmd, fl);
+}
+
+START_TEST (test_timed_eintr_storm_posix)
+{
+  if (!use ("posix"))
+    return;
+  int fd = open_file ();
+  atomic_store (&timed_eintrs, 0);
+  atomic_store (&setlk_busy, 1);
+  pl__sys.fcntl_lock = fake_fcntl_timed;
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 30), 0);
+  ck_assert_int_ge (atomic_load (&timed_eintrs), 51);
+  pl__sys_reset ();
+  ck_assert (!other_process_can_lock ("posix"));
+  ck_assert_int_eq (pl_unlock (fd), 0);
+  pl_close (fd);
+}
+END_TEST
+
+#endif /* PL_HAVE_POSIX */
+
+/* ---- the inode table's fstat and the close path ------------------------- */
+
+/* fstat fails (EIO) when a second file enters the table: the error comes
+   back, and the table keeps nothing of the failed request.  */
+START_TEST (test_fstat_eio_posix)
+{
+  if (!use ("posix"))
+    return;
+  int a = open_file ();
+  char path2[300];
+  snprintf (path2, sizeof path2, "%s.2", path);
+  int b = open (path2, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ck_assert_int_ge (b, 0);
+  ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
+  int before = count_fds ();
+  pl__sys.fstat = fake_fstat;
+  plan (1, EIO);
+  ck_assert_int_eq (pl_lock (b, PL_LOCK_EX), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  pl__sys_reset ();
+  ck_assert_int_eq (count_fds (), before);
+  ck_assert_int_eq (pl_lock (b, PL_LOCK_EX | PL_LOCK_NB), 0);
+  ck_assert_int_eq (pl_close (b), 0);
+  ck_assert_int_eq (pl_unlock (a), 0);
+  after_fault ("posix", a, before - 1);
+  pl_close (a);
+  unlink (path2);
+}
+END_TEST
+
+/* close() saying EINTR has closed the descriptor (Linux, BSD): pl_close
+   reports success and does not close again; EIO is reported, and the
+   descriptor is gone all the same.  Both with a lock held.  */
+static void
+close_case (const char *backend, int err, int expect)
+{
+  if (!use (backend))
+    return;
+  int fd = open_file ();
+  int before = count_fds ();
+  ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), 0);
+  pl__sys.close = fake_close;
+  plan (1, err);
+  ck_assert_int_eq (pl_close (fd), expect);
+  if (expect != 0)
+    ck_assert_int_eq (pl_os_error (), err);
+  pl__sys_reset ();
+  ck_assert_int_eq (count_fds (), before - 1);
+  ck_assert (other_process_can_lock (backend));
+}
+
+START_TEST (test_close_eintr_flock) { close_case ("flock", EINTR, 0); }
+END_TEST
+START_TEST (test_close_eintr_posix) { close_case ("posix", EINTR, 0); }
+END_TEST
+START_TEST (test_close_eio_flock) { close_case ("flock", EIO, PL_ESYSTEM); }
+END_TEST
+START_TEST (test_close_eio_posix) { close_case ("posix", EIO, PL_ESYSTEM); }
+END_TEST
+
+/* ---- lock objects: the lock-file open and the pid write ------------------ */
+
+static int
+fake_open (const char *p, int flags, mode_t mode)
+{
+  if (should_fail ())
+    return errno = fail_errno, -1;
+  return open (p, flags, mode);
+}
+
+static ssize_t
+fake_write (int fd, const void *buf, size_t n)
+{
+  if (should_fail ())
+    return errno = fail_errno, -1;
+  return write (fd, buf, n);
+}
+
+/* One byte a time: every write is short.  */
+static ssize_t
+short_write (int fd, const void *buf, size_t n)
+{
+  atomic_fetch_add (&calls, 1);
+  return write (fd, buf, n ? 1 : 0);
+}
+
+static pl_lockfile *
+new_pidfile_lock (void)
+{
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  o.open = PL_OPEN_WRITE | PL_OPEN_CREATE;
+  o.behaviour = PL_LOCKFILE_PIDFILE;
+  o.flags = PL_LOCK_EX | PL_LOCK_NB;
+  pl_lockfile *lf;
+  ck_assert_int_eq (pl_lockfile_new (&lf, path, &o), 0);
+  return lf;
+}
+
+/* After a failed acquire: no descriptor more than BEFORE, the file is
+   free for another process, and the next acquire works.  */
+static void
+after_object_fault (pl_lockfile *lf, int before)
+{
+  pl__sys_reset ();
+  ck_assert_int_eq (count_fds (), before);
+  ck_assert (other_process_can_lock (pl_backend ()));
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  ck_assert (!other_process_can_lock (pl_backend ()));
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  pl_lockfile_free (lf);
+}
+
+static void
+open_fault_case (int err)
+{
+  if (!use (NULL))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  int before = count_fds ();
+  pl__sys.open = fake_open;
+  plan (1, err);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), err);
+  after_object_fault (lf, before);
+}
+
+START_TEST (test_open_emfile) { open_fault_case (EMFILE); }
+END_TEST
+START_TEST (test_open_enfile) { open_fault_case (ENFILE); }
+END_TEST
+
+/* The pid write fails once the lock is held: the error comes back, and
+   the lock is released and the descriptor closed.  */
+static void
+pid_write_fault_case (int err)
+{
+  if (!use (NULL))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  int before = count_fds ();
+  pl__sys.write = fake_write;
+  plan (1, err);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), err);
+  ck_assert_int_eq (atomic_load (&calls), 1);
+  after_object_fault (lf, before);
+}
+
+START_TEST (test_pid_write_enospc) { pid_write_fault_case (ENOSPC); }
+END_TEST
+START_TEST (test_pid_write_eio) { pid_write_fault_case (EIO); }
+END_TEST
+
+/* Short writes are continued: the pid file ends up whole.  */
+START_TEST (test_pid_short_write)
+{
+  if (!use (NULL))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  pl__sys.write = short_write;
+  atomic_store (&calls, 0);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  pl__sys_reset ();
+  char want[32], got[32] = "";
+  int n = snprintf (want, sizeof want, "%ld\n", (long) getpid ());
+  ck_assert_int_eq (atomic_load (&calls), n);      /* one byte a call */
+  int fd = open (path, O_RDONLY);
+  ck_assert_int_eq (read (fd, got, sizeof got - 1), n);
+  close (fd);
+  ck_assert_str_eq (got, want);
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  pl_lockfile_free (lf);
+}
+END_TEST
+
+static Suite *
+faults_suite (void)
+{
+  Suite *s = suite_create ("faults");
+  TCase *tc = tcase_create ("lock");
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_enolck_flock);
+  tcase_add_test (tc, test_enolck_ofd);
+  tcase_add_test (tc, test_enolck_posix);
+  tcase_add_test (tc, test_enolck_lockf);
+  tcase_add_test (tc, test_eintr_flock);
+  tcase_add_test (tc, test_eintr_ofd);
+  tcase_add_test (tc, test_eintr_posix);
+  tcase_add_test (tc, test_eintr_lockf);
+#if PL_HAVE_POSIX
+  tcase_add_test (tc, test_edeadlk_after_eintr_posix);
+  tcase_add_test (tc, test_timed_eintr_storm_posix);
+#endif
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("table-and-close");
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_fstat_eio_posix);
+  tcase_add_test (tc, test_close_eintr_flock);
+  tcase_add_test (tc, test_close_eintr_posix);
+  tcase_add_test (tc, test_close_eio_flock);
+  tcase_add_test (tc, test_close_eio_posix);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("objects");
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_open_emfile);
+  tcase_add_test (tc, test_open_enfile);
+  tcase_add_test (tc, test_pid_write_enospc);
+  tcase_add_test (tc, test_pid_write_eio);
+  tcase_add_test (tc, test_pid_short_write);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  const char *tmp = getenv ("TMPDIR");
+  snprintf (path, sizeof path, "%s/pl-faults-%ld.lck", tmp ? tmp : "/tmp",
+            (long) getpid ());
+  SRunner *sr = srunner_create (faults_suite ());
+  srunner_run_all (sr, CK_ENV);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  unlink (path);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
