@@ -26,6 +26,7 @@
 
 #include "portalock.h"
 #include "backend-internal.h"
+#include "syscall-internal.h"
 #include "path-internal.h"
 
 #ifndef O_DIRECTORY
@@ -162,9 +163,9 @@ pl_atomic_commit (pl_atomic *a)
   if (a == NULL)
     return pl__refuse (PL_EINVAL);
   int r = 0;
-  if (fsync (a->fd) != 0)
+  if (pl__sys.fsync (a->fd) != 0)
     r = pl__from_path_errno (errno);
-  if (close (a->fd) != 0 && errno != EINTR && r == 0)
+  if (pl__sys.close (a->fd) != 0 && errno != EINTR && r == 0)
     r = pl__from_path_errno (errno);
   if (r == 0 && replace (a->tmp, a->path) != 0)
     r = pl__from_path_errno (errno);

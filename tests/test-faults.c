@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -511,6 +512,233 @@ START_TEST (test_pid_short_write)
 }
 END_TEST
 
+/* ---- error mapping, path errors, atomic commit, range splits ------------ */
+
+/* Every errno a lock call can meet maps to its documented code, with the
+   raw value kept in pl_os_error().  */
+START_TEST (test_lock_errno_mapping)
+{
+  static const struct { int err, code; } map[] = {
+    { EINVAL, PL_EINVAL }, { ENOMEM, PL_ENOMEM }, { EACCES, PL_EACCES },
+    { EPERM, PL_EACCES }, { EOPNOTSUPP, PL_ENOTSUP }, { EIO, PL_ESYSTEM },
+    { ENOLCK, PL_ENOLCK }, { EDEADLK, PL_EDEADLK },
+  };
+  const char *b = pl_backends ()[0];
+  if (!use (b))
+    return;
+  int fd = open_file ();
+  int before = count_fds ();
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    {
+      fake_lock_call (b);
+      plan (1, map[i].err);
+      ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX | PL_LOCK_NB), map[i].code);
+      ck_assert_int_eq (pl_os_error (), map[i].err);
+      after_fault (b, fd, before);
+    }
+  pl_close (fd);
+}
+END_TEST
+
+/* Every errno the lock-file open can meet maps to its path code, and
+   leaves nothing behind.  */
+START_TEST (test_open_errno_mapping)
+{
+  static const struct { int err, code; } map[] = {
+    { EIO, PL_ESYSTEM }, { ENOENT, PL_ENOENT }, { EISDIR, PL_EISDIR },
+    { ELOOP, PL_ELOOP }, { EEXIST, PL_EEXIST },
+    { ENAMETOOLONG, PL_ENAMETOOLONG }, { ENOTDIR, PL_ENOTDIR },
+    { EACCES, PL_EACCES }, { EPERM, PL_EACCES }, { EROFS, PL_EACCES },
+  };
+  if (!use (NULL))
+    return;
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    {
+      pl_lockfile *lf = new_pidfile_lock ();
+      int before = count_fds ();
+      pl__sys.open = fake_open;
+      plan (1, map[i].err);
+      ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), map[i].code);
+      ck_assert_int_eq (pl_os_error (), map[i].err);
+      after_object_fault (lf, before);
+    }
+}
+END_TEST
+
+/* A lock object refuses a directory and a FIFO (without hanging in the
+   FIFO's open), and leaks nothing.  */
+START_TEST (test_object_on_directory_and_fifo)
+{
+  if (!use (NULL))
+    return;
+  char dir[300], fifo[300];
+  snprintf (dir, sizeof dir, "%s.d", path);
+  snprintf (fifo, sizeof fifo, "%s.fifo", path);
+  ck_assert_int_eq (mkdir (dir, 0700), 0);
+  ck_assert_int_eq (mkfifo (fifo, 0600), 0);
+  int before = count_fds ();
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  o.open = PL_OPEN_READ;
+  o.flags = PL_LOCK_SH | PL_LOCK_NB;
+  pl_lockfile *lf;
+  ck_assert_int_eq (pl_lockfile_new (&lf, dir, &o), 0);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_EISDIR);
+  pl_lockfile_free (lf);
+  ck_assert_int_eq (pl_lockfile_new (&lf, fifo, &o), 0);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_EINVAL);
+  pl_lockfile_free (lf);
+  ck_assert_int_eq (count_fds (), before);
+  rmdir (dir);
+  unlink (fifo);
+}
+END_TEST
+
+/* fsync fails (EIO) in pl_atomic_commit: the error comes back, the target
+   keeps its old content, and the temporary file is gone.  */
+static int
+fake_fsync (int fd)
+{
+  if (should_fail ())
+    return errno = fail_errno, -1;
+  return fsync (fd);
+}
+
+START_TEST (test_atomic_commit_fsync_eio)
+{
+  pl__sys_reset ();
+  char target[300];
+  snprintf (target, sizeof target, "%s.target", path);
+  FILE *f = fopen (target, "w");
+  ck_assert (f != NULL);
+  fputs ("old\n", f);
+  fclose (f);
+  int before = count_fds ();
+  pl_atomic *a;
+  int fd;
+  ck_assert_int_eq (pl_open_atomic (&a, target, 0644, &fd), 0);
+  ck_assert_int_eq (write (fd, "new\n", 4), 4);
+  pl__sys.fsync = fake_fsync;
+  plan (1, EIO);
+  ck_assert_int_eq (pl_atomic_commit (a), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  pl__sys_reset ();
+  ck_assert_int_eq (count_fds (), before);
+  char got[16] = "";
+  f = fopen (target, "r");
+  ck_assert (f != NULL);
+  ck_assert (fgets (got, sizeof got, f) != NULL);
+  fclose (f);
+  ck_assert_str_eq (got, "old\n");
+  /* Nothing but the target (and the test's own files) in the directory:
+     the temporary file was removed.  */
+  char dirpath[300];
+  snprintf (dirpath, sizeof dirpath, "%s", path);
+  *strrchr (dirpath, '/') = '\0';
+  DIR *d = opendir (dirpath);
+  ck_assert (d != NULL);
+  const char *base = strrchr (target, '/') + 1;
+  for (struct dirent *e; (e = readdir (d));)
+    ck_assert_msg (!(strstr (e->d_name, base) && strcmp (e->d_name, base)),
+                   "temporary file %s left behind", e->d_name);
+  closedir (d);
+  unlink (target);
+}
+END_TEST
+
+/* Can another process take [START, START+LEN) exclusively now?  */
+static int
+other_can_lock_range (off_t start, off_t len)
+{
+  pid_t pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      int fd = open (path, O_RDWR);
+      struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+                          .l_start = start, .l_len = len };
+      _exit (fd >= 0 && fcntl (fd, F_SETLK, &fl) == 0 ? 0 : 1);
+    }
+  int status;
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  return WIFEXITED (status) && WEXITSTATUS (status) == 0;
+}
+
+/* The emulated backends split and merge ranges as fcntl does, across
+   several owners in one process, and the kernel's state follows: a hole
+   unlocked in the middle of a range is free for others, the rest is
+   not; a second owner's shared lock over the hole's edge survives the
+   first owner's unlock.  */
+START_TEST (test_range_split_and_owners_posix)
+{
+  if (!use ("posix"))
+    return;
+  int a = open_file (), b = open_file ();
+  ck_assert_int_eq (pl_lock_range (a, PL_LOCK_SH, 0, 100), 0);
+  ck_assert_int_eq (pl_unlock_range (a, 40, 20), 0);        /* a hole */
+  ck_assert (other_can_lock_range (45, 10));
+  ck_assert (!other_can_lock_range (10, 10));
+  ck_assert (!other_can_lock_range (70, 10));
+  ck_assert_int_eq (pl_lock_range (b, PL_LOCK_SH, 30, 40), 0); /* spans it */
+  ck_assert (!other_can_lock_range (45, 10));
+  ck_assert_int_eq (pl_unlock_range (a, 0, 0), 0);          /* a: all */
+  ck_assert (!other_can_lock_range (30, 40));               /* b's stays */
+  ck_assert (other_can_lock_range (0, 30));
+  ck_assert (other_can_lock_range (70, 30));
+  ck_assert_int_eq (pl_lock_range (b, PL_LOCK_EX, 50, 10), 0); /* convert */
+  ck_assert_int_eq (pl_lock_range (a, PL_LOCK_SH | PL_LOCK_NB, 55, 1),
+                    PL_EBUSY);
+  ck_assert_int_eq (pl_lock_range (a, PL_LOCK_SH | PL_LOCK_NB, 30, 5), 0);
+  ck_assert_int_eq (pl_close (b), 0);
+  ck_assert (!other_can_lock_range (30, 5));                /* a's stays */
+  ck_assert (other_can_lock_range (35, 65));
+  ck_assert_int_eq (pl_close (a), 0);
+  ck_assert (other_can_lock_range (0, 0));
+}
+END_TEST
+
+/* fork on an emulated backend: the child holds none of the parent's
+   fcntl locks, so its copy of the inode table must be empty (no phantom
+   owner), and the descriptors whose close the parent deferred are
+   closed in the child.  The child ends with exit(), not _exit(), so that
+   coverage tools see the code it ran.  */
+START_TEST (test_fork_resets_table_posix)
+{
+  if (!use ("posix"))
+    return;
+  int a = open_file (), b = open_file ();
+  ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
+  ck_assert_int_eq (pl_close (b), 0);           /* deferred: a holds */
+  ck_assert_int_ne (fcntl (b, F_GETFD), -1);    /* still open, for a */
+  fflush (NULL);
+  pid_t pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      int bad = 0;
+      if (fcntl (b, F_GETFD) != -1)
+        bad |= 1;                       /* deferred close not done */
+      if (pl_lock (a, PL_LOCK_EX | PL_LOCK_NB) != PL_EBUSY)
+        bad |= 2;                       /* the parent holds it */
+      if (pl_unlock (a) != 0)
+        bad |= 4;
+      int c = open (path, O_RDWR);
+      if (pl_lock (c, PL_LOCK_SH | PL_LOCK_NB) != PL_EBUSY)
+        bad |= 8;
+      pl_close (c);
+      exit (bad);
+    }
+  int status;
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+                 "child found %d", WEXITSTATUS (status));
+  /* The child's unlock did not touch the parent's lock.  */
+  ck_assert (!other_process_can_lock ("posix"));
+  ck_assert_int_eq (pl_close (a), 0);
+  ck_assert_int_eq (fcntl (b, F_GETFD), -1);    /* closed with a's lock */
+  ck_assert (other_process_can_lock ("posix"));
+}
+END_TEST
+
 static Suite *
 faults_suite (void)
 {
@@ -545,6 +773,17 @@ faults_suite (void)
   tcase_add_test (tc, test_pid_write_enospc);
   tcase_add_test (tc, test_pid_write_eio);
   tcase_add_test (tc, test_pid_short_write);
+  tcase_add_test (tc, test_open_errno_mapping);
+  tcase_add_test (tc, test_object_on_directory_and_fifo);
+  tcase_add_test (tc, test_atomic_commit_fsync_eio);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("mapping-and-ranges");
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_lock_errno_mapping);
+#if PL_HAVE_POSIX
+  tcase_add_test (tc, test_range_split_and_owners_posix);
+  tcase_add_test (tc, test_fork_resets_table_posix);
+#endif
   suite_add_tcase (s, tc);
   return s;
 }
