@@ -163,7 +163,7 @@ pl_atomic_commit (pl_atomic *a)
   if (a == NULL)
     return pl__refuse (PL_EINVAL);
   int r = 0;
-  if (pl__sys.fsync (a->fd) != 0)
+  if (pl__sys.sync_fd (a->fd) != 0)
     r = pl__from_path_errno (errno);
   if (pl__sys.close (a->fd) != 0 && errno != EINTR && r == 0)
     r = pl__from_path_errno (errno);

@@ -27,7 +27,7 @@ struct pl__syscalls
   int (*close) (int fd);
   int (*fstat) (int fd, struct stat *st);
   ssize_t (*write) (int fd, const void *buf, size_t n);
-  int (*fsync) (int fd);
+  int (*sync_fd) (int fd);     /* fsync; _commit on Windows */
 #if PL_HAVE_FLOCK
   int (*flock) (int fd, int op);
 #endif

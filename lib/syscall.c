@@ -59,7 +59,7 @@ real_fcntl_lock (int fd, int cmd, struct flock *fl)
   .close = close,                             \
   .fstat = real_fstat,                        \
   .write = real_write,                        \
-  .fsync = real_fsync,                        \
+  .sync_fd = real_fsync,                      \
   FLOCK_ENTRY FCNTL_ENTRY LOCKF_ENTRY }
 #if PL_HAVE_FLOCK
 # define FLOCK_ENTRY .flock = flock,

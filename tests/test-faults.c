@@ -623,7 +623,7 @@ START_TEST (test_atomic_commit_fsync_eio)
   int fd;
   ck_assert_int_eq (pl_open_atomic (&a, target, 0644, &fd), 0);
   ck_assert_int_eq (write (fd, "new\n", 4), 4);
-  pl__sys.fsync = fake_fsync;
+  pl__sys.sync_fd = fake_fsync;
   plan (1, EIO);
   ck_assert_int_eq (pl_atomic_commit (a), PL_ESYSTEM);
   ck_assert_int_eq (pl_os_error (), EIO);
