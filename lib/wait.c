@@ -65,6 +65,11 @@
 #include "backend-internal.h"
 #include "wait-internal.h"
 
+#ifdef _WIN32
+# define WIN32_LEAN_AND_MEAN
+# include <windows.h>
+#endif
+
 #if USE_POSIX_THREADS && !defined _WIN32
 # define PL_WAIT_THREADS 1
 # include <pthread.h>
@@ -102,11 +107,29 @@
 
 /* ---- Clock ---- */
 
+#ifdef _WIN32
+/* Trap: mingw-w64 has clock_gettime and clock_nanosleep only in
+   winpthreads, which a program linking the static library would then
+   need too (libtool puts LIBS before the archive).  The performance
+   counter is Windows' monotonic clock (winpthreads' CLOCK_MONOTONIC is
+   built on it).  */
+void
+pl__now (struct timespec *ts)
+{
+  LARGE_INTEGER freq, count;
+  QueryPerformanceFrequency (&freq);
+  QueryPerformanceCounter (&count);
+  ts->tv_sec = (time_t) (count.QuadPart / freq.QuadPart);
+  ts->tv_nsec = (long) (count.QuadPart % freq.QuadPart * 1000000000
+                        / freq.QuadPart);
+}
+#else
 void
 pl__now (struct timespec *ts)
 {
   clock_gettime (PL_CLOCK, ts);
 }
+#endif
 
 static int
 ts_cmp (const struct timespec *a, const struct timespec *b)
@@ -180,7 +203,11 @@ pl__sleep_until (const struct timespec *deadline, double seconds)
   ts_add (&until, seconds);
   if (ts_cmp (&until, deadline) > 0)
     until = *deadline;
-#if PL_CLOCK_SELECTION
+#if defined _WIN32
+  /* Sleep() takes milliseconds: round up, so as not to wake early.  */
+  for (double left; (left = pl__remaining (&until)) > 0;)
+    Sleep ((DWORD) ceil (left * 1e3));
+#elif PL_CLOCK_SELECTION
   /* Absolute: a signal caught meanwhile (EINTR) just sleeps again.  */
   while (clock_nanosleep (PL_CLOCK, TIMER_ABSTIME, &until, NULL) == EINTR)
     continue;
