@@ -59,10 +59,9 @@ struct pl__range
      bounded backoff and tries again; lock() must then leave the kernel
      state consistent with the table, since kernel_wait on a per-process
      primitive may have changed the process's kernel lock.
-   lock_timed: optional, for a primitive with a native timed wait (win32:
-     LockFileEx on an overlapped handle, WaitForSingleObject with the time
-     left, CancelIoEx at the deadline, then one final non-blocking
-     attempt).  wait.c calls it instead of using a helper thread, with
+   lock_timed: optional, for a backend that waits with a timeout its own
+     way (win32: a helper thread in LockFileEx, stopped at the deadline,
+     then one final non-blocking attempt; see backend-win32.c).  wait.c calls it instead of using a helper thread, with
      TIMEOUT > 0 and finite; it returns what pl__lock_wait() returns
      (wait-internal.h): 0, PL_ETIMEDOUT no earlier than TIMEOUT (no lock
      held), or an error; signals must not shorten it.  */

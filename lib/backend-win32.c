@@ -80,9 +80,11 @@
 #include <io.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "portalock.h"
 #include "backend-internal.h"
+#include "wait-internal.h"
 
 /* Where the mirror of byte 0 lives.  Offsets in LockFileEx are unsigned
    64-bit; the mirror of "to the end of the file and beyond" ends at
@@ -136,31 +138,43 @@ bad_fd (void)
 }
 
 /* One LockFileEx (LOCK true) or UnlockFileEx call on SPAN, waited for if
-   the HANDLE is overlapped.  Returns 0 or the GetLastError() value.  */
+   the HANDLE is overlapped.  OV: the OVERLAPPED to use, its hEvent a
+   manual-reset event (the timed wait's helper thread brings its own, so
+   that the caller can cancel exactly its request and so that it creates
+   nothing it could leak if it is stopped); NULL: a fresh one.  Returns 0
+   or the GetLastError() value.  */
 static DWORD
-lock_call (HANDLE h, bool lock, DWORD flags, struct span s)
+lock_call (HANDLE h, bool lock, DWORD flags, struct span s, OVERLAPPED *ov)
 {
-  OVERLAPPED ov = {
+  if (ov == NULL)
+    {
+      OVERLAPPED local = { .hEvent = CreateEventW (NULL, TRUE, FALSE, NULL) };
+      if (local.hEvent == NULL)
+        return GetLastError ();
+      DWORD err = lock_call (h, lock, flags, s, &local);
+      CloseHandle (local.hEvent);
+      return err;
+    }
+  HANDLE ev = ov->hEvent;
+  *ov = (OVERLAPPED) {
     .Offset = (DWORD) s.offset,
     .OffsetHigh = (DWORD) (s.offset >> 32),
-    .hEvent = CreateEventW (NULL, TRUE, FALSE, NULL),
+    .hEvent = ev,
   };
-  if (ov.hEvent == NULL)
-    return GetLastError ();
+  ResetEvent (ev);
   DWORD low = (DWORD) s.length, high = (DWORD) (s.length >> 32);
-  BOOL ok = lock ? LockFileEx (h, flags, 0, low, high, &ov)
-                 : UnlockFileEx (h, 0, low, high, &ov);
+  BOOL ok = lock ? LockFileEx (h, flags, 0, low, high, ov)
+                 : UnlockFileEx (h, 0, low, high, ov);
   DWORD err = ok ? 0 : GetLastError ();
   /* Windows marks a queued request STATUS_PENDING in ov.Internal.  Wine
      (8.0: "Async I/O lock wait not implemented") returns ERROR_IO_PENDING
      without queueing anything and never completes it: then return
-     ERROR_IO_PENDING, and win32_lock falls back to polling.  */
-  if (err == ERROR_IO_PENDING && ov.Internal == STATUS_PENDING)
+     ERROR_IO_PENDING, and acquire() falls back to polling.  */
+  if (err == ERROR_IO_PENDING && ov->Internal == STATUS_PENDING)
     {
       DWORD unused;
-      err = GetOverlappedResult (h, &ov, &unused, TRUE) ? 0 : GetLastError ();
+      err = GetOverlappedResult (h, ov, &unused, TRUE) ? 0 : GetLastError ();
     }
-  CloseHandle (ov.hEvent);
   return err;
 }
 
@@ -168,12 +182,13 @@ lock_call (HANDLE h, bool lock, DWORD flags, struct span s)
    lock_call): try without sleeping, with a backoff from 1 ms to 64 ms.
    Only reached under wine with an overlapped HANDLE.  */
 static DWORD
-lock_poll (HANDLE h, DWORD flags, struct span s)
+lock_poll (HANDLE h, DWORD flags, struct span s, OVERLAPPED *ov)
 {
   DWORD nap = 1;
   for (;;)
     {
-      DWORD err = lock_call (h, true, flags | LOCKFILE_FAIL_IMMEDIATELY, s);
+      DWORD err = lock_call (h, true, flags | LOCKFILE_FAIL_IMMEDIATELY, s,
+                             ov);
       if (err != ERROR_LOCK_VIOLATION)
         return err;
       Sleep (nap);
@@ -190,11 +205,11 @@ lock_poll (HANDLE h, DWORD flags, struct span s)
    ERROR_LOCK_VIOLATION.  An unlock never waits for anybody, so both can
    only mean "nothing (left) to unlock here".  */
 static DWORD
-unlock_span (HANDLE h, struct span s)
+unlock_span (HANDLE h, struct span s, OVERLAPPED *ov)
 {
   DWORD err;
   /* Each successful call removes one lock, so this ends.  */
-  while ((err = lock_call (h, false, 0, s)) == 0)
+  while ((err = lock_call (h, false, 0, s, ov)) == 0)
     continue;
   return err == ERROR_NOT_LOCKED || err == ERROR_LOCK_VIOLATION ? 0 : err;
 }
@@ -224,10 +239,10 @@ not_lockable (HANDLE h)
 static DWORD
 release (HANDLE h, const struct pl__range *range)
 {
-  DWORD err = unlock_span (h, mirror_span (range));
+  DWORD err = unlock_span (h, mirror_span (range), NULL);
   if (range)
     {
-      DWORD err2 = unlock_span (h, data_span (range));
+      DWORD err2 = unlock_span (h, data_span (range), NULL);
       if (err == 0)
         err = err2;
     }
@@ -235,14 +250,53 @@ release (HANDLE h, const struct pl__range *range)
 }
 
 /* Take SPAN in the mode FLAGS say, waiting if they do not say
-   LOCKFILE_FAIL_IMMEDIATELY.  */
+   LOCKFILE_FAIL_IMMEDIATELY.  OV as for lock_call.  */
 static DWORD
-acquire (HANDLE h, DWORD flags, struct span s)
+acquire (HANDLE h, DWORD flags, struct span s, OVERLAPPED *ov)
 {
-  DWORD err = lock_call (h, true, flags, s);
+  DWORD err = lock_call (h, true, flags, s, ov);
   if (err == ERROR_IO_PENDING && !(flags & LOCKFILE_FAIL_IMMEDIATELY))
-    err = lock_poll (h, flags, s);
+    err = lock_poll (h, flags, s, ov);
   return err;
+}
+
+/* Take RANGE (NULL: the whole file) in the mode FLAGS say, after
+   release().  The mirror first: it decides between portalock users.
+   The data of a byte range after it; if that fails (a program that locks
+   data directly holds it), the mirror goes again: a failed request leaves
+   no lock.  0 or a GetLastError() value.  */
+static DWORD
+take (HANDLE h, DWORD flags, const struct pl__range *range, OVERLAPPED *ov)
+{
+  DWORD err = acquire (h, flags, mirror_span (range), ov);
+  if (err == 0 && range)
+    {
+      err = acquire (h, flags, data_span (range), ov);
+      if (err != 0)
+        unlock_span (h, mirror_span (range), ov);
+    }
+  return err;
+}
+
+/* A lock request's GetLastError() value as a PL_E* code.  */
+static int
+lock_result (HANDLE h, DWORD err)
+{
+  if (err == 0)
+    return 0;
+  if ((err == ERROR_INVALID_HANDLE || err == ERROR_INVALID_FUNCTION)
+      && not_lockable (h))
+    {
+      pl__set_os_error ((int) err);
+      return PL_ENOTSUP;
+    }
+  return pl__from_win32_error (err);
+}
+
+static DWORD
+mode_flags (enum pl__mode mode)
+{
+  return mode == PL__EXCLUSIVE ? LOCKFILE_EXCLUSIVE_LOCK : 0;
 }
 
 static int
@@ -257,30 +311,9 @@ win32_lock (int fd, enum pl__mode mode, bool wait,
      not to stack a second lock on the first.  */
   DWORD err = release (h, range);
   if (err == 0)
-    {
-      DWORD flags = (mode == PL__EXCLUSIVE ? LOCKFILE_EXCLUSIVE_LOCK : 0)
-                    | (wait ? 0 : LOCKFILE_FAIL_IMMEDIATELY);
-      /* The mirror first: it decides between portalock users.  The data
-         of a byte range after it; if that fails (a program that locks
-         data directly holds it), the mirror goes again: a failed
-         request leaves no lock.  */
-      err = acquire (h, flags, mirror_span (range));
-      if (err == 0 && range)
-        {
-          err = acquire (h, flags, data_span (range));
-          if (err != 0)
-            unlock_span (h, mirror_span (range));
-        }
-    }
-  if (err == 0)
-    return 0;
-  if ((err == ERROR_INVALID_HANDLE || err == ERROR_INVALID_FUNCTION)
-      && not_lockable (h))
-    {
-      pl__set_os_error ((int) err);
-      return PL_ENOTSUP;
-    }
-  return pl__from_win32_error (err);
+    err = take (h, mode_flags (mode) | (wait ? 0 : LOCKFILE_FAIL_IMMEDIATELY),
+                range, NULL);
+  return lock_result (h, err);
 }
 
 static int
@@ -332,15 +365,254 @@ pl__win32_held (int fd, bool exclusive)
   struct span s = mirror_span (NULL);
   DWORD err = lock_call (probe, true,
                          (exclusive ? LOCKFILE_EXCLUSIVE_LOCK : 0)
-                         | LOCKFILE_FAIL_IMMEDIATELY, s);
+                         | LOCKFILE_FAIL_IMMEDIATELY, s, NULL);
   if (err == 0)
-    unlock_span (probe, s);
+    unlock_span (probe, s, NULL);
   CloseHandle (probe);
   if (err == 0)
     return 0;
   if (err == ERROR_LOCK_VIOLATION)
     return 1;
   return pl__from_win32_error (err);
+}
+
+/* ---- Timed waits --------------------------------------------------------
+
+   pl_lock_timed() must not poll (portalock(3), pl_lock_timed(3)), and
+   Windows has neither a signal that cuts a blocking LockFileEx short nor
+   a way to give LockFileEx a timeout.  What it has, and what this does:
+   a kept helper thread makes the blocking LockFileEx calls (take()) on
+   FD's own HANDLE -- the same file object, so the lock it gets is FD's --
+   and the caller waits for it on an event, with the time left on the
+   monotonic clock.  The kernel wakes the helper the moment the holder
+   lets go, so the hand-over costs one event wake-up more than a blocking
+   lock.  At the deadline the helper is stopped:
+
+   - CancelIoEx() on the helper's own OVERLAPPED (a HANDLE opened
+     FILE_FLAG_OVERLAPPED, where the request is queued) or
+     CancelSynchronousIo() on the helper thread (a plain HANDLE): the
+     LockFileEx fails with ERROR_OPERATION_ABORTED and the helper is kept
+     for the next wait;
+   - where neither takes, TerminateThread().  Trap: wine 8 implements
+     neither for lock waits (CancelSynchronousIo answers ERROR_NOT_FOUND:
+     its LockFileEx waits in the wine server), so under wine every
+     timeout ends this way.  TerminateThread is safe here, and only here,
+     because the helper runs nothing but LockFileEx, UnlockFileEx,
+     GetOverlappedResult, ResetEvent, SetEvent and WaitForSingleObject on
+     objects the caller owns: no CRT, no heap, no lock of any kind; and it
+     is never stopped before it has said it is running, so the loader
+     lock it held for DLL_THREAD_ATTACH is long released.  The thread is
+     waited for before anything it used is freed.
+
+   Then, as on POSIX, ONE final non-blocking attempt decides: the helper
+   may have been granted the lock (or half of a byte range's two spans)
+   just before it stopped.  That attempt releases what FD holds on the
+   range and asks again without waiting: success means FD holds the lock,
+   ERROR_LOCK_VIOLATION that it does not (PL_ETIMEDOUT).  */
+
+struct waiter
+{
+  HANDLE thread;
+  HANDLE job;                   /* auto-reset: a job (or quit) is posted */
+  HANDLE done;                  /* auto-reset: running, or job finished */
+  OVERLAPPED ov;                /* the helper's; ov.hEvent manual-reset */
+  volatile LONG quit;
+  /* The job, written before JOB is set, read after DONE is.  */
+  HANDLE file;
+  DWORD flags;
+  bool whole;
+  struct pl__range range;
+  DWORD result;
+};
+
+/* The helper's code: see the list above before adding anything here.  */
+static DWORD WINAPI
+waiter_main (void *arg)
+{
+  struct waiter *w = arg;
+  SetEvent (w->done);           /* running: attach notifications are over */
+  for (;;)
+    {
+      WaitForSingleObject (w->job, INFINITE);
+      if (w->quit)
+        return 0;
+      w->result = take (w->file, w->flags, w->whole ? NULL : &w->range,
+                        &w->ov);
+      SetEvent (w->done);
+    }
+}
+
+static void
+waiter_free (struct waiter *w)
+{
+  if (w->thread)
+    CloseHandle (w->thread);
+  if (w->job)
+    CloseHandle (w->job);
+  if (w->done)
+    CloseHandle (w->done);
+  if (w->ov.hEvent)
+    CloseHandle (w->ov.hEvent);
+  free (w);
+}
+
+static struct waiter *
+waiter_new (void)
+{
+  struct waiter *w = calloc (1, sizeof *w);
+  if (w == NULL)
+    return NULL;
+  w->job = CreateEventW (NULL, FALSE, FALSE, NULL);
+  w->done = CreateEventW (NULL, FALSE, FALSE, NULL);
+  w->ov.hEvent = CreateEventW (NULL, TRUE, FALSE, NULL);
+  if (w->job && w->done && w->ov.hEvent)
+    /* A small stack: the helper makes a few system calls.  */
+    w->thread = CreateThread (NULL, 64 * 1024, waiter_main, w,
+                              STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+  if (w->thread == NULL)
+    {
+      waiter_free (w);
+      return NULL;
+    }
+  WaitForSingleObject (w->done, INFINITE);
+  return w;
+}
+
+static void
+waiter_quit (struct waiter *w)
+{
+  w->quit = 1;
+  SetEvent (w->job);
+  WaitForSingleObject (w->thread, INFINITE);
+  waiter_free (w);
+}
+
+/* One kept helper, idle; a second concurrent waiter makes its own and
+   ends it afterwards.  */
+static struct waiter *volatile spare;
+
+static struct waiter *
+waiter_get (void)
+{
+  struct waiter *w = InterlockedExchangePointer ((void *volatile *) &spare,
+                                                 NULL);
+  return w ? w : waiter_new ();
+}
+
+static void
+waiter_put (struct waiter *w)
+{
+  if (InterlockedCompareExchangePointer ((void *volatile *) &spare, w, NULL)
+      != NULL)
+    waiter_quit (w);
+}
+
+/* Milliseconds for WaitForSingleObject until DEADLINE, rounded up (an
+   early wake-up is re-checked against the clock anyway).  */
+static DWORD
+ms_until (const struct timespec *deadline)
+{
+  double left = pl__remaining (deadline) * 1e3;
+  if (left >= 4e9)
+    return 4000000000u;        /* below INFINITE; the loop goes on */
+  DWORD ms = (DWORD) left;
+  return ms < left ? ms + 1 : ms;
+}
+
+/* Have W take RANGE of H with FLAGS, waiting until DEADLINE at most.
+   true: the helper finished, *RESULT is take()'s answer (which may be
+   ERROR_OPERATION_ABORTED after a cancel); false: it was stopped at the
+   deadline, FD may hold any part of the lock.  W is kept or freed.  */
+static bool
+waiter_run (struct waiter *w, HANDLE h, DWORD flags,
+            const struct pl__range *range, const struct timespec *deadline,
+            DWORD *result)
+{
+  w->file = h;
+  w->flags = flags;
+  w->whole = range == NULL;
+  if (range)
+    w->range = *range;
+  SetEvent (w->job);
+
+  bool finished;
+  while (!(finished = WaitForSingleObject (w->done, ms_until (deadline))
+                      == WAIT_OBJECT_0)
+         && !pl__passed (deadline))
+    continue;
+  if (!finished)
+    {
+      /* The deadline.  A cancelled request ends at once; give it a
+         generous moment before the hard way.  */
+      bool cancelled = CancelIoEx (h, &w->ov) || CancelSynchronousIo (w->thread);
+      finished = WaitForSingleObject (w->done, cancelled ? 1000 : 0)
+                 == WAIT_OBJECT_0;
+    }
+  if (finished)
+    {
+      *result = w->result;
+      waiter_put (w);
+      return true;
+    }
+  TerminateThread (w->thread, ERROR_TIMEOUT);
+  WaitForSingleObject (w->thread, INFINITE);
+  waiter_free (w);
+  return false;
+}
+
+/* Where no helper thread can be made: try without waiting, sleeping with
+   a backoff from 1 ms doubling to 64 ms in between, until DEADLINE.  */
+static DWORD
+poll_until (HANDLE h, DWORD flags, const struct pl__range *range,
+            const struct timespec *deadline)
+{
+  double nap = 1e-3;
+  for (;;)
+    {
+      pl__sleep_until (deadline, nap);
+      DWORD err = take (h, flags | LOCKFILE_FAIL_IMMEDIATELY, range, NULL);
+      if (err != ERROR_LOCK_VIOLATION || pl__passed (deadline))
+        return err;
+      nap = nap < 64e-3 ? 2 * nap : nap;
+    }
+}
+
+static int
+win32_lock_timed (int fd, enum pl__mode mode, const struct pl__range *range,
+                  double timeout)
+{
+  struct timespec deadline;
+  pl__deadline (&deadline, timeout);
+  HANDLE h = fd_handle (fd);
+  if (h == INVALID_HANDLE_VALUE)
+    return bad_fd ();
+
+  /* As win32_lock: release, then one attempt without waiting, which
+     settles most calls without a thread.  */
+  DWORD flags = mode_flags (mode);
+  DWORD err = release (h, range);
+  if (err == 0)
+    err = take (h, flags | LOCKFILE_FAIL_IMMEDIATELY, range, NULL);
+  if (err != ERROR_LOCK_VIOLATION)
+    return lock_result (h, err);
+
+  struct waiter *w = waiter_get ();
+  if (w == NULL)
+    err = poll_until (h, flags, range, &deadline);
+  else if (!waiter_run (w, h, flags, range, &deadline, &err))
+    err = ERROR_OPERATION_ABORTED;
+  if (err == ERROR_OPERATION_ABORTED)
+    {
+      /* Stopped at the deadline: the one final attempt decides.  */
+      int r = win32_lock (fd, mode, false, range);
+      return r == PL_EBUSY ? PL_ETIMEDOUT : r;
+    }
+  if (err == ERROR_LOCK_VIOLATION)
+    {
+      pl__set_os_error ((int) err);
+      return PL_ETIMEDOUT;      /* poll_until: still held at the deadline */
+    }
+  return lock_result (h, err);
 }
 
 const struct pl__backend pl__backend_win32 = {
@@ -350,6 +622,7 @@ const struct pl__backend pl__backend_win32 = {
   .lock = win32_lock,
   .unlock = win32_unlock,
   .close = win32_close,
+  .lock_timed = win32_lock_timed,
 };
 
 #endif /* PL_HAVE_WIN32 */

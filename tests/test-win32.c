@@ -220,6 +220,46 @@ release_later (struct child *c)
   return t;
 }
 
+/* The same, MS milliseconds from now.  */
+struct delayed_release
+{
+  HANDLE in;
+  DWORD ms;
+};
+
+static DWORD WINAPI
+delayed_release_thread (void *arg)
+{
+  struct delayed_release *d = arg;
+  Sleep (d->ms);
+  CloseHandle (d->in);
+  free (d);
+  return 0;
+}
+
+static HANDLE
+release_after (struct child *c, DWORD ms)
+{
+  struct delayed_release *d = malloc (sizeof *d);
+  ck_assert (d != NULL);
+  d->in = c->in;
+  d->ms = ms;
+  HANDLE t = CreateThread (NULL, 0, delayed_release_thread, d, 0, NULL);
+  ck_assert (t != NULL);
+  c->in = NULL;
+  return t;
+}
+
+/* Seconds on the performance counter (monotonic).  */
+static double
+now (void)
+{
+  LARGE_INTEGER f, c;
+  QueryPerformanceFrequency (&f);
+  QueryPerformanceCounter (&c);
+  return (double) c.QuadPart / (double) f.QuadPart;
+}
+
 enum { H_OK = 0, H_BUSY = 1, H_ERROR = 2, H_USAGE = 3 };
 
 static int
@@ -793,6 +833,161 @@ START_TEST (test_pipe_not_supported)
 }
 END_TEST
 
+/* Timed waits (pl_lock_timed(3)): a helper thread waits in LockFileEx
+   and is stopped at the deadline.  A timeout comes no earlier than asked
+   and leaves nothing locked -- not even half of a byte range's two spans,
+   which a helper stopped between them would hold -- and the kept helper
+   serves the next wait.  */
+START_TEST (test_timed_timeout)
+{
+  make_file ("timed");
+  int fd = open_file ();
+  for (int round = 0; round < 3; round++)
+    {
+      bool range = round == 1;
+      struct child c = range ? holder ("ex", "4", "8") : holder ("ex", NULL,
+                                                                   NULL);
+      double t0 = now ();
+      int r = range ? pl_lock_range_timed (fd, PL_LOCK_SH, 0, 16, 0.3)
+                    : pl_lock_timed (fd, PL_LOCK_EX, 0.3);
+      double waited = now () - t0;
+      ck_assert_int_eq (r, PL_ETIMEDOUT);
+      ck_assert_msg (waited >= 0.3, "timed out after %.3f s < 0.3 s", waited);
+      ck_assert_int_eq (child_wait (&c), H_OK);
+      /* The holder is gone: if our stopped helper had left any lock
+         behind, these would be refused.  */
+      ck_assert_int_eq (helper ("try", path, "ex", NULL), H_OK);
+      ck_assert_int_eq (helper ("try", path, "ex", "0", "16", NULL), H_OK);
+    }
+  /* And the next timed request that can be granted at once is.  */
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 5), 0);
+  ck_assert_int_eq (helper ("try", path, "sh", NULL), H_BUSY);
+  ck_assert_int_eq (pl_close (fd), 0);
+  remove_file ();
+}
+END_TEST
+
+/* The stopped helper may hold half of a byte range: its mirror was
+   granted, its data is held by a program that locks the data directly
+   (here: a raw LockFileEx through another HANDLE).  The timeout must
+   leave neither half.  */
+START_TEST (test_timed_timeout_half_range)
+{
+  make_file ("half");
+  int fd = open_file ();
+  HANDLE raw = CreateFileA (path, GENERIC_READ | GENERIC_WRITE,
+                            FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                            OPEN_EXISTING, 0, NULL);
+  ck_assert (raw != INVALID_HANDLE_VALUE);
+  OVERLAPPED ov = { .Offset = 4 };
+  ck_assert (LockFileEx (raw, LOCKFILE_EXCLUSIVE_LOCK
+                         | LOCKFILE_FAIL_IMMEDIATELY, 0, 8, 0, &ov));
+  double t0 = now ();
+  ck_assert_int_eq (pl_lock_range_timed (fd, PL_LOCK_EX, 0, 16, 0.3),
+                    PL_ETIMEDOUT);
+  ck_assert_msg (now () - t0 >= 0.3, "timed out early");
+  /* The mirror is free (another process gets the range's mirror when
+     the data is free too).  */
+  ck_assert (UnlockFileEx (raw, 0, 8, 0, &ov));
+  CloseHandle (raw);
+  ck_assert_int_eq (helper ("try", path, "ex", "0", "16", NULL), H_OK);
+  ck_assert_int_eq (helper ("try", path, "ex", NULL), H_OK);
+  ck_assert_int_eq (pl_close (fd), 0);
+  remove_file ();
+}
+END_TEST
+
+/* A timed wait of a lock object gets the lock when the holder lets go
+   (1 s into a 60 s wait), whatever its check_interval: that bounds the
+   sleeps of a polling wait, and this one does not poll.  The hand-over
+   time is printed; the bound only catches a wait that missed the
+   release altogether (that no poller is used is not a timing question:
+   a backoff poller can be lucky).  */
+START_TEST (test_timed_handover)
+{
+  make_file ("handover");
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  o.open = PL_OPEN_READ | PL_OPEN_WRITE;
+  o.timeout = 60;
+  o.check_interval = 3600;
+  pl_lockfile *lf;
+  ck_assert_int_eq (pl_lockfile_new (&lf, path, &o), 0);
+  struct child c = holder ("ex", NULL, NULL);
+  double t0 = now ();
+  HANDLE t = release_after (&c, 1000);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  double waited = now () - t0;
+  printf ("# acquired %.1f ms after the release\n", (waited - 1) * 1e3);
+  WaitForSingleObject (t, INFINITE);
+  CloseHandle (t);
+  ck_assert_int_eq (child_wait (&c), H_OK);
+  ck_assert_msg (waited >= 0.9, "acquired after %.3f s, while held", waited);
+  ck_assert_msg (waited < 5, "acquired only %.3f s after the release",
+                 waited - 1);
+  ck_assert_int_eq (helper ("try", path, "sh", NULL), H_BUSY);
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  pl_lockfile_free (lf);
+  remove_file ();
+}
+END_TEST
+
+/* The race at the deadline: the holder lets go just before, at, or just
+   after it.  Whatever the answer, it must be true: 0 means FD holds the
+   lock (another process is refused), PL_ETIMEDOUT that it does not
+   (another process gets it, once the holder is gone).  */
+START_TEST (test_timed_deadline_race)
+{
+  make_file ("race");
+  int fd = open_file ();
+  int got = 0, timed_out = 0;
+  for (int round = 0; round < 16; round++)
+    {
+      struct child c = holder ("ex", NULL, NULL);
+      HANDLE t = release_after (&c, 190 + 5 * (round % 5));
+      int r = pl_lock_timed (fd, PL_LOCK_EX, 0.2);
+      WaitForSingleObject (t, INFINITE);
+      CloseHandle (t);
+      ck_assert_int_eq (child_wait (&c), H_OK);
+      if (r == 0)
+        {
+          got++;
+          ck_assert_int_eq (helper ("try", path, "sh", NULL), H_BUSY);
+          ck_assert_int_eq (pl_unlock (fd), 0);
+        }
+      else
+        {
+          ck_assert_int_eq (r, PL_ETIMEDOUT);
+          timed_out++;
+          ck_assert_int_eq (helper ("try", path, "ex", NULL), H_OK);
+        }
+    }
+  printf ("# deadline race: %d acquired, %d timed out\n", got, timed_out);
+  ck_assert_int_eq (pl_close (fd), 0);
+  remove_file ();
+}
+END_TEST
+
+/* Timeouts leave no HANDLE behind (the stopped helper's events and
+   thread are closed).  The first timed wait makes the kept helper.  */
+START_TEST (test_timed_no_handle_leak)
+{
+  make_file ("leak");
+  int fd = open_file ();
+  struct child c = holder ("ex", NULL, NULL);
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 0.05), PL_ETIMEDOUT);
+  DWORD before, after;
+  ck_assert (GetProcessHandleCount (GetCurrentProcess (), &before));
+  for (int i = 0; i < 5; i++)
+    ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 0.05), PL_ETIMEDOUT);
+  ck_assert (GetProcessHandleCount (GetCurrentProcess (), &after));
+  ck_assert_int_eq (child_wait (&c), H_OK);
+  ck_assert_msg (after <= before, "%lu HANDLEs before 5 timeouts, %lu after",
+                 (unsigned long) before, (unsigned long) after);
+  ck_assert_int_eq (pl_close (fd), 0);
+  remove_file ();
+}
+END_TEST
+
 int
 main (int argc, char **argv)
 {
@@ -818,6 +1013,11 @@ main (int argc, char **argv)
   tcase_add_test (tc, test_bad_descriptor);
   tcase_add_test (tc, test_pipe_not_supported);
   tcase_add_test (tc, test_lock_objects);
+  tcase_add_test (tc, test_timed_timeout);
+  tcase_add_test (tc, test_timed_timeout_half_range);
+  tcase_add_test (tc, test_timed_handover);
+  tcase_add_test (tc, test_timed_deadline_race);
+  tcase_add_test (tc, test_timed_no_handle_leak);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_ENV);
