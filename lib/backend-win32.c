@@ -520,9 +520,12 @@ ms_until (const struct timespec *deadline)
 }
 
 /* Have W take RANGE of H with FLAGS, waiting until DEADLINE at most.
-   true: the helper finished, *RESULT is take()'s answer (which may be
-   ERROR_OPERATION_ABORTED after a cancel); false: it was stopped at the
-   deadline, FD may hold any part of the lock.  W is kept or freed.  */
+   true: the helper finished by itself, *RESULT is take()'s answer (0, or
+   an error -- ERROR_OPERATION_ABORTED if another thread of the program
+   cancelled the request: that is not a timeout); also true with 0 if a
+   cancel at the deadline came too late to stop the grant.  false: it
+   was stopped at the deadline, and FD may hold any part of the lock.
+   W is kept or freed.  */
 static bool
 waiter_run (struct waiter *w, HANDLE h, DWORD flags,
             const struct pl__range *range, const struct timespec *deadline,
@@ -535,24 +538,28 @@ waiter_run (struct waiter *w, HANDLE h, DWORD flags,
     w->range = *range;
   SetEvent (w->job);
 
-  bool finished;
-  while (!(finished = WaitForSingleObject (w->done, ms_until (deadline))
-                      == WAIT_OBJECT_0)
-         && !pl__passed (deadline))
-    continue;
-  if (!finished)
+  for (;;)
     {
-      /* The deadline.  A cancelled request ends at once; give it a
-         generous moment before the hard way.  */
-      bool cancelled = CancelIoEx (h, &w->ov) || CancelSynchronousIo (w->thread);
-      finished = WaitForSingleObject (w->done, cancelled ? 1000 : 0)
-                 == WAIT_OBJECT_0;
+      if (WaitForSingleObject (w->done, ms_until (deadline))
+          == WAIT_OBJECT_0)
+        {
+          *result = w->result;
+          waiter_put (w);
+          return true;
+        }
+      if (pl__passed (deadline))
+        break;
     }
-  if (finished)
+
+  /* The deadline.  A cancelled request ends at once; give it a generous
+     moment before the hard way.  */
+  bool cancelled = CancelIoEx (h, &w->ov)
+                   || CancelSynchronousIo (w->thread);
+  if (WaitForSingleObject (w->done, cancelled ? 1000 : 0) == WAIT_OBJECT_0)
     {
       *result = w->result;
       waiter_put (w);
-      return true;
+      return *result == 0;
     }
   TerminateThread (w->thread, ERROR_TIMEOUT);
   WaitForSingleObject (w->thread, INFINITE);
@@ -598,21 +605,20 @@ win32_lock_timed (int fd, enum pl__mode mode, const struct pl__range *range,
 
   struct waiter *w = waiter_get ();
   if (w == NULL)
-    err = poll_until (h, flags, range, &deadline);
-  else if (!waiter_run (w, h, flags, range, &deadline, &err))
-    err = ERROR_OPERATION_ABORTED;
-  if (err == ERROR_OPERATION_ABORTED)
     {
-      /* Stopped at the deadline: the one final attempt decides.  */
-      int r = win32_lock (fd, mode, false, range);
-      return r == PL_EBUSY ? PL_ETIMEDOUT : r;
+      err = poll_until (h, flags, range, &deadline);
+      if (err == ERROR_LOCK_VIOLATION)
+        {
+          pl__set_os_error ((int) err);
+          return PL_ETIMEDOUT;  /* still held at the deadline */
+        }
+      return lock_result (h, err);
     }
-  if (err == ERROR_LOCK_VIOLATION)
-    {
-      pl__set_os_error ((int) err);
-      return PL_ETIMEDOUT;      /* poll_until: still held at the deadline */
-    }
-  return lock_result (h, err);
+  if (waiter_run (w, h, flags, range, &deadline, &err))
+    return lock_result (h, err);
+  /* Stopped at the deadline: the one final attempt decides.  */
+  int r = win32_lock (fd, mode, false, range);
+  return r == PL_EBUSY ? PL_ETIMEDOUT : r;
 }
 
 const struct pl__backend pl__backend_win32 = {

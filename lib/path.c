@@ -23,6 +23,7 @@
 # define WIN32_LEAN_AND_MEAN
 # include <windows.h>
 # include <io.h>
+# include <stdlib.h>             /* _doserrno */
 #endif
 
 #include "portalock.h"
@@ -99,11 +100,25 @@ pl__open_path (const char *path, int oflags, unsigned mode, bool follow,
                                           access mode and creation flags */
   oflags |= O_CLOEXEC | O_BINARY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
   int fd;
+#ifdef _WIN32
+  _doserrno = 0;
+#endif
   do
     fd = pl__sys.open (path, oflags, (mode_t) mode);
   while (fd < 0 && errno == EINTR);
   if (fd < 0)
-    return pl__from_path_errno (errno);
+    {
+      int r = pl__from_path_errno (errno);
+#ifdef _WIN32
+      /* pl_os_error() is GetLastError() on Windows.  The CRT keeps it in
+         _doserrno when CreateFile failed: ERROR_SHARING_VIOLATION (a
+         program opened the file without sharing it) where errno only
+         says EACCES.  */
+      if (_doserrno != 0)
+        pl__set_os_error ((int) _doserrno);
+#endif
+      return r;
+    }
 
   struct stat st;
   int r = 0;

@@ -833,6 +833,52 @@ START_TEST (test_pipe_not_supported)
 }
 END_TEST
 
+/* Sharing modes: a file that another program opened without sharing
+   write access cannot be opened by a lock object.  That is a clear
+   PL_EACCES with ERROR_SHARING_VIOLATION behind it, nothing is left open
+   or held, and the object works once the file is shared again.  */
+START_TEST (test_sharing_violation)
+{
+  make_file ("share");
+  HANDLE other = CreateFileA (path, GENERIC_READ, FILE_SHARE_READ, NULL,
+                              OPEN_EXISTING, 0, NULL);
+  ck_assert (other != INVALID_HANDLE_VALUE);
+  pl_lockfile *lf;
+  ck_assert_int_eq (pl_lockfile_new (&lf, path, NULL), 0);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_EACCES);
+  ck_assert_int_eq (pl_os_error (), ERROR_SHARING_VIOLATION);
+  ck_assert_int_eq (pl_lockfile_depth (lf), 0);
+  pl_atomic *a;
+  int afd;
+  ck_assert_int_eq (helper ("try", path, "ex", NULL), H_ERROR);
+  CloseHandle (other);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  ck_assert_int_eq (helper ("try", path, "sh", NULL), H_BUSY);
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  pl_lockfile_free (lf);
+  /* An atomic replacement is refused while the target is open unshared
+     for deletion, and leaves the target as it was.  */
+  other = CreateFileA (path, GENERIC_READ, FILE_SHARE_READ
+                       | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
+  ck_assert (other != INVALID_HANDLE_VALUE);
+  ck_assert_int_eq (pl_open_atomic (&a, path, 0644, &afd), 0);
+  ck_assert_int_eq (_write (afd, "new", 3), 3);
+  ck_assert_int_lt (pl_atomic_commit (a), 0);
+  CloseHandle (other);
+  struct _stat st;
+  ck_assert_int_eq (_stat (path, &st), 0);
+  ck_assert_int_eq (st.st_size, 64);
+  /* ... and removes its temporary file, .PATH.XXXXXX.tmp.  */
+  char pattern[MAX_PATH + 8];
+  snprintf (pattern, sizeof pattern, ".%s.*.tmp", path);
+  WIN32_FIND_DATAA found;
+  HANDLE search = FindFirstFileA (pattern, &found);
+  ck_assert_msg (search == INVALID_HANDLE_VALUE, "%s left behind",
+                 found.cFileName);
+  remove_file ();
+}
+END_TEST
+
 /* Timed waits (pl_lock_timed(3)): a helper thread waits in LockFileEx
    and is stopped at the deadline.  A timeout comes no earlier than asked
    and leaves nothing locked -- not even half of a byte range's two spans,
@@ -1013,6 +1059,7 @@ main (int argc, char **argv)
   tcase_add_test (tc, test_bad_descriptor);
   tcase_add_test (tc, test_pipe_not_supported);
   tcase_add_test (tc, test_lock_objects);
+  tcase_add_test (tc, test_sharing_violation);
   tcase_add_test (tc, test_timed_timeout);
   tcase_add_test (tc, test_timed_timeout_half_range);
   tcase_add_test (tc, test_timed_handover);
