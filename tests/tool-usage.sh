@@ -127,7 +127,7 @@ fi
 mkdir "$T/closed" && chmod 000 "$T/closed"
 chmod 755 "$T"
 if [ -n "$WINDOWS" ]; then
-  skip "unreadable directory: 66" "Windows: wine ignores POSIX modes"
+  skip "unreadable directory: 66" "Windows: no POSIX modes (directories: tool-win32.sh)"
 elif [ "$(id -u)" -ne 0 ]; then
   expect 66 "cannot open lock file $T/closed: Permission denied" \
     "unreadable directory: 66" "$PL" "$T/closed" true
