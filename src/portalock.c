@@ -35,13 +35,11 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,7 +49,9 @@
 #include "version-etc.h"
 
 #include "portalock.h"
+#include "message.h"
 #include "numbers.h"
+#include "run.h"
 
 #ifndef O_NOCTTY
 # define O_NOCTTY 0
@@ -59,42 +59,11 @@
 
 /* version-etc-fsf would claim the FSF's copyright, and version-etc's
    year is gnulib's, not ours.  Defining the string here keeps
-   version-etc-fsf.o out of the link; the %1$s form leaves the year
-   argument unused, which printf allows.  */
+   version-etc-fsf.o out of the link; the year argument that follows
+   "(C)" is left unused, which printf allows.  (Not "%1$s": msvcrt.dll's
+   printf has no positional arguments and would print it as it is.)  */
 const char version_etc_copyright[] =
-  "Copyright %1$s 2026 The portalock authors.";
-
-/* Messages start with the short program name, as util-linux's warnx()
-   does with program_invocation_short_name.  */
-static const char *short_name = "portalock";
-
-static void
-vmessage (const char *fmt, va_list ap)
-{
-  fflush (stdout);
-  fprintf (stderr, "%s: ", short_name);
-  vfprintf (stderr, fmt, ap);
-  fputc ('\n', stderr);
-}
-
-static void
-warnx (const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  vmessage (fmt, ap);
-  va_end (ap);
-}
-
-static _Noreturn void
-die (int status, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  vmessage (fmt, ap);
-  va_end (ap);
-  exit (status);
-}
+  "Copyright %s 2026 The portalock authors.";
 
 static _Noreturn void
 try_help (void)
@@ -106,13 +75,15 @@ try_help (void)
 static _Noreturn void
 usage (void)
 {
+  /* Not "%1$s": msvcrt.dll's printf has no positional arguments.  */
+  const char *n = short_name;
   printf ("\nUsage:\n"
-          " %1$s [options] <file>|<directory> <command> [<argument>...]\n"
-          " %1$s [options] <file>|<directory> -c <command>\n"
-          " %1$s [options] <file descriptor number>\n"
-          " %1$s [options] --fd <number> [<command> [<argument>...]]\n"
-          " %1$s [options] --who <file>|<directory>\n"
-          " %1$s --list-backends\n", short_name);
+          " %s [options] <file>|<directory> <command> [<argument>...]\n"
+          " %s [options] <file>|<directory> -c <command>\n"
+          " %s [options] <file descriptor number>\n"
+          " %s [options] --fd <number> [<command> [<argument>...]]\n"
+          " %s [options] --who <file>|<directory>\n"
+          " %s --list-backends\n", n, n, n, n, n, n);
   fputs ("\nManage file locks from shell scripts.\n", stdout);
   fputs ("\nOptions:\n"
 " -s, --shared             get a shared lock\n"
@@ -349,6 +320,17 @@ open_access (const struct options *o)
   return O_RDONLY;
 }
 
+/* Where directories cannot be locked (Windows), exit with a message
+   that says so when NAME, which failed to open, is one.  */
+static void
+refuse_directory (const char *name)
+{
+  const char *why = run_dir_unsupported ();
+  struct stat st;
+  if (why && stat (name, &st) == 0 && S_ISDIR (st.st_mode))
+    die (EX_NOINPUT, "cannot lock directory %s: %s", name, why);
+}
+
 /* Open (creating it 0666 & ~umask if need be) the lock file, as
    util-linux does, and with its exit codes.  *ACC_MODE is the access mode
    asked for, on return the one obtained.  */
@@ -367,6 +349,7 @@ open_lock_file (const char *name, int *acc_mode)
   if (fd < 0)
     {
       int err = errno;
+      refuse_directory (name);
       warnx ("cannot open lock file %s: %s", name, strerror (err));
       if (err == ENOMEM || err == EMFILE || err == ENFILE)
         exit (EX_OSERR);
@@ -493,49 +476,6 @@ take_lock (int fd, const char *name, int acc_mode, const struct options *o)
   return fd;
 }
 
-/* Run CMD_ARGV holding the lock on FD: in a child (the exit status is
-   the child's, or 128 + the signal that killed it), or with -F in this
-   process.  */
-static int
-run_command (char **cmd_argv, int fd, const struct options *o)
-{
-  /* Clear an inherited SIGCHLD disposition: SIG_IGN would make waitpid
-     fail.  */
-  signal (SIGCHLD, SIG_DFL);
-  if (o->verbose)
-    printf ("%s: executing %s\n", short_name, cmd_argv[0]);
-  /* Differs: util-linux does not flush here, so with stdout a pipe its
-     --verbose lines come after the command's output, or never (-F).  */
-  fflush (stdout);
-
-  pid_t pid = o->no_fork ? 0 : fork ();
-  if (pid < 0)
-    die (EX_OSERR, "fork failed: %s", strerror (errno));
-  if (pid == 0)
-    {
-      if (o->close_fd)
-        close (fd);
-      execvp (cmd_argv[0], cmd_argv);
-      int err = errno;
-      warnx ("failed to execute %s: %s", cmd_argv[0], strerror (err));
-      _exit (err == ENOMEM ? EX_OSERR : EX_UNAVAILABLE);
-    }
-
-  int status;
-  pid_t w;
-  while ((w = waitpid (pid, &status, 0)) != pid)
-    if (w == -1 && errno != EINTR)
-      {
-        warnx ("waitpid failed: %s", strerror (errno));
-        return EXIT_FAILURE;
-      }
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return EX_OSERR;
-}
-
 /* --list-backends: one line per backend that works here, best first,
    with the ones in use marked and the features that tell them apart.  */
 static int
@@ -589,6 +529,7 @@ who_holds (const char *name, const struct options *o)
   if (fd < 0)
     {
       int err = errno;
+      refuse_directory (name);
       warnx ("cannot open lock file %s: %s", name, strerror (err));
       exit (err == ENOMEM || err == EMFILE || err == ENFILE
             ? EX_OSERR : EX_NOINPUT);
@@ -623,13 +564,10 @@ main (int argc, char **argv)
     .mode = PL_LOCK_EX,
     .conflict_exit_code = 1,
   };
-  char **cmd_argv = NULL;
-  char *sh_argv[4];
   const char *name = NULL;
   int fd;
 
-  const char *slash = strrchr (argv[0], '/');
-  short_name = slash ? slash + 1 : argv[0];
+  set_short_name (argv[0]);
   set_program_name (short_name);
   atexit (close_stdout);
 
@@ -642,6 +580,9 @@ main (int argc, char **argv)
 
   if (o.no_fork && o.close_fd)
     die (EX_USAGE, "the --no-fork and --close options are incompatible");
+  const char *why;
+  if (o.no_fork && (why = run_no_fork_unsupported ()))
+    die (EX_USAGE, "%s", why);
   if (o.backend)
     choose_backend (o.backend);
   if (o.list_backends)
@@ -671,24 +612,11 @@ main (int argc, char **argv)
              argv[first_cmd]);
       o.command = argv[first_cmd + 1];
     }
-  if (o.command)
-    {
-      /* As util-linux: the user's $SHELL, else /bin/sh.  */
-      sh_argv[0] = getenv ("SHELL");
-      if (sh_argv[0] == NULL || *sh_argv[0] == '\0')
-        sh_argv[0] = (char *) "/bin/sh";
-      sh_argv[1] = (char *) "-c";
-      sh_argv[2] = (char *) o.command;
-      sh_argv[3] = NULL;
-      cmd_argv = sh_argv;
-    }
-  else if (first_cmd < argc)
-    cmd_argv = &argv[first_cmd];
-
+  bool have_command = o.command || first_cmd < argc;
   int acc_mode = O_RDONLY;
   if (o.have_fd)
     fd = o.fd;
-  else if (cmd_argv && optind < argc)
+  else if (have_command && optind < argc)
     {
       name = argv[optind];
       acc_mode = open_access (&o);
@@ -698,15 +626,27 @@ main (int argc, char **argv)
     fd = int32_arg (argv[optind], "bad file descriptor");
   else
     die (EX_USAGE, "requires file descriptor, file or directory");
+  if (name == NULL && (why = run_fd_form_unsupported ()))
+    die (EX_USAGE, "%s", why);
 
   /* Differs: util-linux would lock and exit, and the lock would vanish
      with it.  A process-owned (posix, lockf) lock cannot outlive this
      process, so locking a shell's descriptor with one is refused.  */
-  if (!cmd_argv
+  if (!have_command
       && !(pl_backend_features (lock_backend (&o)) & PL_FEATURE_FORK_SHARED))
     die (EX_USAGE, "backend '%s' locks belong to the process: they cannot "
          "outlive %s on descriptor %d", lock_backend (&o), short_name, fd);
 
   fd = take_lock (fd, name, acc_mode, &o);
-  return cmd_argv ? run_command (cmd_argv, fd, &o) : EXIT_SUCCESS;
+  if (!have_command)
+    return EXIT_SUCCESS;
+  struct run_request r = {
+    .argv = o.command ? NULL : &argv[first_cmd],
+    .shell_command = o.command,
+    .fd = fd,
+    .close_fd = o.close_fd,
+    .no_fork = o.no_fork,
+    .verbose = o.verbose,
+  };
+  return run_command (&r);
 }

@@ -4,7 +4,13 @@
 #
 # Sourced by tests/tool-*.sh.  Provides:
 #   PL          absolute path of the portalock under test ($PORTALOCK, or
-#               ../src/portalock from the build directory)
+#               ../src/portalock$EXEEXT from the build directory); in a
+#               cross build run under wine, a script that runs it there
+#   PL_EXE      the program itself (on Windows, what another Windows
+#               program must start: $PL may be a script)
+#   WINDOWS     yes when the portalock under test is a Windows program
+#   TOOL_HELPER the Windows stand-in for sh as portalock's command
+#               (tool-helper.exe; Windows builds only)
 #   FLOCK       util-linux flock(1), or empty if missing
 #   T           a fresh scratch directory, removed at exit
 #   ok STATUS DESC, skip DESC REASON, finish (prints the TAP plan last)
@@ -22,19 +28,39 @@ set -u
 LC_ALL=C
 export LC_ALL
 
-PL=${PORTALOCK:-../src/portalock}
+PL=${PORTALOCK:-../src/portalock${EXEEXT-}}
 case $PL in
   /*) ;;
   *) PL=$(pwd)/$PL ;;
 esac
+PL_EXE=$PL
 FLOCK=$(command -v flock || true)
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/pltool.XXXXXX") || exit 99
+
+# Windows builds (EXEEXT=.exe, exported by tests/Makefile.am): the tests
+# call "$PL" as one word, so under wine ($PL_TEST_RUNNER) that word is a
+# script that runs the program there.  Wine takes the POSIX paths of $T
+# as they are (drive Z: is /).
+WINDOWS=
+TOOL_HELPER=
+case ${EXEEXT-} in
+  .exe|.EXE)
+    WINDOWS=yes
+    TOOL_HELPER=$(pwd)/tool-helper${EXEEXT}
+    if [ -n "${PL_TEST_RUNNER-}" ]; then
+      printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$PL_TEST_RUNNER" "$PL" \
+        > "$T/portalock"
+      chmod +x "$T/portalock"
+      PL=$T/portalock
+    fi
+    ;;
+esac
 holders=
 cleanup ()
 {
   for h in $holders; do
-    [ -e "$T/$h.fifo" ] && echo x 1<>"$T/$h.fifo"
+    [ -e "$T/$h.fifo" ] && let_go "$h"
   done
   wait
   rm -rf "$T"
@@ -63,8 +89,14 @@ run ()
 {
   "$@" > "$T/.out" 2> "$T/.err"
   rc=$?
-  out=$(cat "$T/.out")
-  err=$(cat "$T/.err")
+  # A Windows program writes CRLF in text mode; the lines are the same.
+  if [ -n "$WINDOWS" ]; then
+    out=$(tr -d '\r' < "$T/.out")
+    err=$(tr -d '\r' < "$T/.err")
+  else
+    out=$(cat "$T/.out")
+    err=$(cat "$T/.err")
+  fi
 }
 
 # expect RC REGEX DESC CMD...: exit status RC, and a one-line stderr that
@@ -100,7 +132,8 @@ wait_for ()
 # where /proc/locks is missing.
 wait_blocked ()
 {
-  [ -r /proc/locks ] || return 2
+  # Wine keeps its locks in wineserver, not in the kernel.
+  [ -z "$WINDOWS" ] && [ -r /proc/locks ] || return 2
   _ino=$(stat -c %i "$1") || return 2
   _i=0
   until grep -Eq -- "-> .* [0-9a-f]+:[0-9a-f]+:$_ino " /proc/locks; do
@@ -154,18 +187,34 @@ hold ()
 {
   _h=$1
   shift
-  rm -f "$T/$_h.ready"
-  mkfifo "$T/$_h.fifo" || return 1
-  "$@" sh -c 'exec 7<>"$1"; : > "$2"; read x <&7' sh \
-    "$T/$_h.fifo" "$T/$_h.ready" &
+  rm -f "$T/$_h.ready" "$T/$_h.go"
+  if [ -n "$WINDOWS" ]; then
+    # A Windows command cannot read a FIFO: it waits for a go file.
+    : > "$T/$_h.fifo"
+    "$@" "$TOOL_HELPER" hold "$T/$_h.ready" "$T/$_h.go" &
+  else
+    mkfifo "$T/$_h.fifo" || return 1
+    "$@" sh -c 'exec 7<>"$1"; : > "$2"; read x <&7' sh \
+      "$T/$_h.fifo" "$T/$_h.ready" &
+  fi
   eval "holder_$_h=\$!"
   holders="$holders $_h"
   wait_for "$T/$_h.ready"
 }
 
+# let_go NAME: tell holder NAME to end (without waiting for it).
+let_go ()
+{
+  if [ -n "$WINDOWS" ]; then
+    : > "$T/$1.go"
+  else
+    echo x 1<>"$T/$1.fifo"
+  fi
+}
+
 release ()
 {
-  echo x 1<>"$T/$1.fifo"
+  let_go "$1"
   eval "wait \$holder_$1"
   _st=$?
   rm -f "$T/$1.fifo"
@@ -189,6 +238,10 @@ finish () { echo "1..$n"; exit $failed; }
 # saying why, rather than test flock(1) semantics the build cannot have.
 require_flock_default ()
 {
+  if [ -n "$WINDOWS" ]; then
+    echo "1..0 # SKIP POSIX semantics (flock(1) peers, sh, fork, signals); the Windows tool is tested by tool-win32.sh"
+    exit 0
+  fi
   if ! "$PL" --list-backends 2>/dev/null | grep -q '^flock .*\*whole'; then
     echo "1..0 # SKIP the whole-file backend is not flock (configured without it)"
     exit 0
