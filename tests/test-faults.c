@@ -702,11 +702,21 @@ START_TEST (test_range_split_and_owners_posix)
 }
 END_TEST
 
+/* fork() called through a pointer.  gcc's --coverage turns a direct
+   call into __gcov_fork(), which zeroes the child's counters once fork()
+   has returned, that is after the library's pthread_atfork child handler
+   ran: the handler would never be counted although the tests below check
+   what it does.  Through the pointer the child keeps its counters (the
+   parent's counts up to the fork are then counted twice, which changes
+   no line from "not run" to "run").  Without coverage it is plain fork().
+   The children end with exit(), not _exit(), so that their counts are
+   written.  */
+static pid_t (*volatile plain_fork) (void) = fork;
+
 /* fork on an emulated backend: the child holds none of the parent's
    fcntl locks, so its copy of the inode table must be empty (no phantom
    owner), and the descriptors whose close the parent deferred are
-   closed in the child.  The child ends with exit(), not _exit(), so that
-   coverage tools see the code it ran.  */
+   closed in the child.  */
 START_TEST (test_fork_resets_table_posix)
 {
   if (!use ("posix"))
@@ -715,8 +725,18 @@ START_TEST (test_fork_resets_table_posix)
   ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
   ck_assert_int_eq (pl_close (b), 0);           /* deferred: a holds */
   ck_assert_int_ne (fcntl (b, F_GETFD), -1);    /* still open, for a */
+  /* A third file locked and unlocked: its idle entry is kept for reuse,
+     and the child must not inherit it either.  */
+  char path3[300];
+  snprintf (path3, sizeof path3, "%s.3", path);
+  int c3 = open (path3, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ck_assert_int_ge (c3, 0);
+  ck_assert_int_eq (pl_lock (c3, PL_LOCK_EX), 0);
+  ck_assert_int_eq (pl_unlock (c3), 0);
+  ck_assert_int_eq (pl_close (c3), 0);
+  unlink (path3);
   fflush (NULL);
-  pid_t pid = fork ();
+  pid_t pid = plain_fork ();
   ck_assert_int_ge (pid, 0);
   if (pid == 0)
     {
@@ -742,6 +762,58 @@ START_TEST (test_fork_resets_table_posix)
   ck_assert_int_eq (pl_close (a), 0);
   ck_assert_int_eq (fcntl (b, F_GETFD), -1);    /* closed with a's lock */
   ck_assert (other_process_can_lock ("posix"));
+}
+END_TEST
+
+/* The same with the table's cheapest state: one lock on one file, whose
+   entry the table has not even fstat()ed yet.  The child's table must
+   be empty: once the parent lets go, a new descriptor of the child gets
+   the lock at once (a phantom entry for A would refuse it, PL_EBUSY,
+   without asking the kernel).  */
+START_TEST (test_fork_resets_single_entry_posix)
+{
+  if (!use ("posix"))
+    return;
+  int a = open_file ();
+  ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
+  int go[2], done[2];
+  ck_assert_int_eq (pipe (go), 0);
+  ck_assert_int_eq (pipe (done), 0);
+  fflush (NULL);
+  pid_t pid = plain_fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      /* Each step answers one byte, then waits for the parent's.  */
+      int bad = 0;
+      char ch;
+      int c = open (path, O_RDWR | O_CLOEXEC);
+      if (pl_lock (c, PL_LOCK_EX | PL_LOCK_NB) != PL_EBUSY)
+        bad |= 1;                       /* the parent holds it */
+      if (write (done[1], "", 1) != 1 || read (go[0], &ch, 1) != 1)
+        bad |= 2;
+      if (pl_lock (c, PL_LOCK_EX | PL_LOCK_NB) != 0)
+        bad |= 4;                       /* the parent has let go */
+      if (write (done[1], "", 1) != 1 || read (go[0], &ch, 1) != 1)
+        bad |= 8;
+      if (pl_close (c) != 0)
+        bad |= 16;
+      exit (bad);
+    }
+  char ch;
+  ck_assert_int_eq (read (done[0], &ch, 1), 1);
+  ck_assert_int_eq (pl_unlock (a), 0);
+  ck_assert_int_eq (write (go[1], "", 1), 1);
+  ck_assert_int_eq (read (done[0], &ch, 1), 1);
+  ck_assert (!other_process_can_lock ("posix"));        /* the child's */
+  ck_assert_int_eq (write (go[1], "", 1), 1);
+  int status;
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+                 "child found %d", WEXITSTATUS (status));
+  ck_assert (other_process_can_lock ("posix"));
+  ck_assert_int_eq (pl_close (a), 0);
+  close (go[0]), close (go[1]), close (done[0]), close (done[1]);
 }
 END_TEST
 
@@ -789,6 +861,7 @@ faults_suite (void)
 #if PL_HAVE_POSIX
   tcase_add_test (tc, test_range_split_and_owners_posix);
   tcase_add_test (tc, test_fork_resets_table_posix);
+  tcase_add_test (tc, test_fork_resets_single_entry_posix);
 #endif
   suite_add_tcase (s, tc);
   return s;
