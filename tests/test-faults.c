@@ -92,21 +92,34 @@ use (const char *backend)       /* NULL: the default */
 /* A fault plan: the next N calls of an entry fail with ERR (then the real
    call runs).  Counters are atomic: the timed-wait helper thread calls
    the kernel-wait entries.  */
-static atomic_int fail_left, calls;
+static atomic_int fail_left, skip_left, calls;
 static int fail_errno;
 
 static void
 plan (int n, int err)
 {
+  atomic_store (&skip_left, 0);
   atomic_store (&fail_left, n);
   atomic_store (&calls, 0);
   fail_errno = err;
+}
+
+/* The first SKIP calls run for real, the next N fail.  */
+static void
+plan_after (int skip, int n, int err)
+{
+  plan (n, err);
+  atomic_store (&skip_left, skip);
 }
 
 static bool
 should_fail (void)
 {
   atomic_fetch_add (&calls, 1);
+  int skip = atomic_load (&skip_left);
+  while (skip > 0)
+    if (atomic_compare_exchange_weak (&skip_left, &skip, skip - 1))
+      return false;
   int left = atomic_load (&fail_left);
   while (left > 0)
     if (atomic_compare_exchange_weak (&fail_left, &left, left - 1))
@@ -817,6 +830,143 @@ START_TEST (test_fork_resets_single_entry_posix)
 }
 END_TEST
 
+/* ---- the kernel's blocking wait fails ------------------------------------ */
+
+/* The lock is held elsewhere (the non-blocking call says so) and then the
+   blocking wait itself fails: the error comes back at once (not a
+   timeout), the OS error is kept, and nothing is held afterwards.  */
+#if PL_HAVE_FLOCK
+static int
+fake_flock_wait_fails (int fd, int op)
+{
+  if (op & LOCK_NB)
+    return errno = EWOULDBLOCK, -1;
+  if (!(op & LOCK_UN))
+    return errno = fail_errno, -1;
+  return flock (fd, op);
+}
+#endif
+
+#if PL_HAVE_POSIX || PL_HAVE_OFD
+static int
+fake_fcntl_wait_fails (int fd, int cmd, struct flock *fl)
+{
+  bool blocking = cmd == F_SETLKW;
+# ifdef F_OFD_SETLKW
+  blocking |= cmd == F_OFD_SETLKW;
+# endif
+  if (blocking)
+    return errno = fail_errno, -1;
+  if (fl->l_type != F_UNLCK && cmd != F_GETLK)
+    return errno = EAGAIN, -1;
+  return fcntl (fd, cmd, fl);
+}
+#endif
+
+static void
+wait_fails_case (const char *backend, bool timed, int err, int code)
+{
+  if (!use (backend))
+    return;
+  int fd = open_file ();
+  int before = count_fds ();
+  fail_errno = err;
+#if PL_HAVE_FLOCK
+  if (strcmp (backend, "flock") == 0)
+    pl__sys.flock = fake_flock_wait_fails;
+#endif
+#if PL_HAVE_POSIX || PL_HAVE_OFD
+  if (strcmp (backend, "flock") != 0)
+    pl__sys.fcntl_lock = fake_fcntl_wait_fails;
+#endif
+  if (timed)
+    ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 30), code);
+  else
+    ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), code);
+  ck_assert_int_eq (pl_os_error (), err);
+  after_fault (backend, fd, before);
+  pl_close (fd);
+}
+
+START_TEST (test_timed_wait_enolck_flock)
+{ wait_fails_case ("flock", true, ENOLCK, PL_ENOLCK); }
+END_TEST
+START_TEST (test_timed_wait_enolck_ofd)
+{ wait_fails_case ("ofd", true, ENOLCK, PL_ENOLCK); }
+END_TEST
+START_TEST (test_blocking_wait_enolck_ofd)
+{ wait_fails_case ("ofd", false, ENOLCK, PL_ENOLCK); }
+END_TEST
+START_TEST (test_timed_wait_edeadlk_posix)
+{ wait_fails_case ("posix", true, EDEADLK, PL_EDEADLK); }
+END_TEST
+
+#if PL_HAVE_POSIX
+/* The timed path's non-blocking attempt fails with a real error (not
+   "held"): that error, at once.  */
+START_TEST (test_timed_enolck_posix)
+{
+  if (!use ("posix"))
+    return;
+  int fd = open_file ();
+  int before = count_fds ();
+  fake_lock_call ("posix");
+  plan (1, ENOLCK);
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 30), PL_ENOLCK);
+  ck_assert_int_eq (pl_os_error (), ENOLCK);
+  after_fault ("posix", fd, before);
+  pl_close (fd);
+}
+END_TEST
+
+/* fstat fails while the table looks up a second file: for a timed lock,
+   and for an unlock of a descriptor the table does not know (the fstat
+   of that descriptor, or the one that resolves the first file's entry).
+   The error comes back; the lock held through the first descriptor is
+   kept, in the table (another descriptor of this process is refused)
+   and in the kernel; and the call works once fstat does.  */
+START_TEST (test_lookup_fstat_eio_posix)
+{
+  if (!use ("posix"))
+    return;
+  int a = open_file ();
+  char path2[300];
+  snprintf (path2, sizeof path2, "%s.2", path);
+  int b = open (path2, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int c = open_file ();
+  ck_assert_int_ge (b, 0);
+  ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
+  int before = count_fds ();
+
+  pl__sys.fstat = fake_fstat;
+  plan (1, EIO);                        /* b's own fstat */
+  ck_assert_int_eq (pl_lock_timed (b, PL_LOCK_EX, 30), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  plan (1, EIO);
+  ck_assert_int_eq (pl_unlock (c), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  plan_after (1, 1, EIO);               /* the fstat that resolves a's */
+  ck_assert_int_eq (pl_unlock (c), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  ck_assert_int_eq (atomic_load (&calls), 2);
+  pl__sys_reset ();
+
+  ck_assert_int_eq (count_fds (), before);
+  ck_assert (!other_process_can_lock ("posix"));
+  ck_assert_int_eq (pl_lock (c, PL_LOCK_SH | PL_LOCK_NB), PL_EBUSY);
+  ck_assert_int_eq (pl_unlock (c), 0);
+  ck_assert (!other_process_can_lock ("posix"));        /* still a's */
+  ck_assert_int_eq (pl_lock_timed (b, PL_LOCK_EX, 30), 0);
+  ck_assert_int_eq (pl_close (b), 0);
+  ck_assert_int_eq (pl_close (c), 0);
+  ck_assert_int_eq (pl_unlock (a), 0);
+  after_fault ("posix", a, before - 2);
+  pl_close (a);
+  unlink (path2);
+}
+END_TEST
+#endif /* PL_HAVE_POSIX */
+
 static Suite *
 faults_suite (void)
 {
@@ -835,8 +985,18 @@ faults_suite (void)
   tcase_add_test (tc, test_edeadlk_after_eintr_posix);
   tcase_add_test (tc, test_timed_eintr_storm_posix);
 #endif
+  tcase_add_test (tc, test_timed_wait_enolck_flock);
+  tcase_add_test (tc, test_timed_wait_enolck_ofd);
+  tcase_add_test (tc, test_blocking_wait_enolck_ofd);
+  tcase_add_test (tc, test_timed_wait_edeadlk_posix);
+#if PL_HAVE_POSIX
+  tcase_add_test (tc, test_timed_enolck_posix);
+#endif
   suite_add_tcase (s, tc);
   tc = tcase_create ("table-and-close");
+#if PL_HAVE_POSIX
+  tcase_add_test (tc, test_lookup_fstat_eio_posix);
+#endif
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_fstat_eio_posix);
   tcase_add_test (tc, test_close_eintr_flock);
