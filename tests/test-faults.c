@@ -21,6 +21,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "portalock.h"
@@ -967,6 +968,226 @@ START_TEST (test_lookup_fstat_eio_posix)
 END_TEST
 #endif /* PL_HAVE_POSIX */
 
+/* ---- lock objects: the pid write, the release, semaphores ----------------- */
+
+/* EINTR from the pid write is retried: the pid file ends up whole.  */
+START_TEST (test_pid_write_eintr)
+{
+  if (!use (NULL))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  pl__sys.write = fake_write;
+  plan (3, EINTR);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  ck_assert_int_eq (atomic_load (&calls), 4);
+  pl__sys_reset ();
+  char want[32], got[32] = "";
+  int n = snprintf (want, sizeof want, "%ld\n", (long) getpid ());
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  ck_assert_int_eq (read (fd, got, sizeof got - 1), n);
+  close (fd);
+  ck_assert_str_eq (got, want);
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  pl_lockfile_free (lf);
+}
+END_TEST
+
+/* A write that makes no progress at all (returns 0) means the disk is
+   full: ENOSPC, and the lock is let go.  */
+static ssize_t
+zero_write (int fd, const void *buf, size_t n)
+{
+  (void) fd, (void) buf, (void) n;
+  atomic_fetch_add (&calls, 1);
+  return 0;
+}
+
+START_TEST (test_pid_write_no_progress)
+{
+  if (!use (NULL))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  int before = count_fds ();
+  pl__sys.write = zero_write;
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), ENOSPC);
+  ck_assert_int_eq (pl_lockfile_depth (lf), 0);
+  after_object_fault (lf, before);
+}
+END_TEST
+
+/* fstat of the freshly opened lock file fails: the error, and the
+   descriptor is closed.  */
+START_TEST (test_lockfile_fstat_eio)
+{
+  if (!use (NULL))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  int before = count_fds ();
+  pl__sys.fstat = fake_fstat;
+  plan (1, EIO);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  after_object_fault (lf, before);
+}
+END_TEST
+
+/* The release meets a failing unlock, or a failing close: the error is
+   reported, and still the object is released, the descriptor closed,
+   and the file free for another process.  */
+static int
+fake_fcntl_unlock_fails (int fd, int cmd, struct flock *fl)
+{
+  if (fl->l_type == F_UNLCK && should_fail ())
+    return errno = fail_errno, -1;
+  return fcntl (fd, cmd, fl);
+}
+
+#if PL_HAVE_FLOCK
+static int
+fake_flock_unlock_fails (int fd, int op)
+{
+  if ((op & LOCK_UN) && should_fail ())
+    return errno = fail_errno, -1;
+  return flock (fd, op);
+}
+#endif
+
+static void
+release_fault_case (const char *backend, bool in_close)
+{
+  if (!use (backend))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  int before = count_fds ();
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  plan (1, EIO);
+  if (in_close)
+    pl__sys.close = fake_close;
+#if PL_HAVE_FLOCK
+  else if (strcmp (backend, "flock") == 0)
+    pl__sys.flock = fake_flock_unlock_fails;
+#endif
+  else
+    pl__sys.fcntl_lock = fake_fcntl_unlock_fails;
+  ck_assert_int_eq (pl_lockfile_release (lf), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  ck_assert_int_eq (atomic_load (&fail_left), 0);
+  ck_assert_int_eq (pl_lockfile_depth (lf), 0);
+  after_object_fault (lf, before);
+}
+
+START_TEST (test_release_unlock_eio_flock)
+{ release_fault_case ("flock", false); }
+END_TEST
+START_TEST (test_release_unlock_eio_ofd)
+{ release_fault_case ("ofd", false); }
+END_TEST
+START_TEST (test_release_close_eio_flock)
+{ release_fault_case ("flock", true); }
+END_TEST
+
+/* An error while waiting for a full semaphore (the slot file's open
+   fails) comes back at once, not as a timeout; nothing is left open or
+   held, and the semaphore works afterwards.  The slot is held by a real
+   second process.  */
+START_TEST (test_semaphore_wait_open_fails)
+{
+  if (!use (NULL))
+    return;
+  char dir[300], slot[340];
+  snprintf (dir, sizeof dir, "%s.semdir", path);
+  ck_assert_int_eq (mkdir (dir, 0700), 0);
+  snprintf (slot, sizeof slot, "%s/sem.00.lock", dir);
+  int go[2], ready[2];
+  ck_assert_int_eq (pipe (go), 0);
+  ck_assert_int_eq (pipe (ready), 0);
+  pid_t pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      char ch;
+      pl__sys_reset ();
+      int fd = open (slot, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0 || pl_lock (fd, PL_LOCK_EX) != 0
+          || write (ready[1], "", 1) != 1 || read (go[0], &ch, 1) != 1)
+        _exit (1);
+      _exit (0);
+    }
+  char ch;
+  ck_assert_int_eq (read (ready[0], &ch, 1), 1);
+
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  o.timeout = 30;
+  pl_semaphore *s;
+  ck_assert_int_eq (pl_semaphore_new (&s, dir, "sem", 1, &o), 0);
+  int before = count_fds ();
+  pl__sys.open = fake_open;
+  plan_after (1, 1, EMFILE);            /* the sweep's open works */
+  double t0 = (double) time (NULL);
+  ck_assert_int_eq (pl_semaphore_acquire (s, NULL, NULL), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EMFILE);
+  ck_assert ((double) time (NULL) - t0 < 20);
+  pl__sys_reset ();
+  ck_assert_int_eq (count_fds (), before);
+
+  ck_assert_int_eq (write (go[1], "", 1), 1);           /* let go */
+  int status;
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  ck_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  unsigned n = 9;
+  ck_assert_int_eq (pl_semaphore_acquire (s, &n, NULL), 0);
+  ck_assert_uint_eq (n, 0);
+  ck_assert_int_eq (pl_semaphore_release (s), 0);
+  pl_semaphore_free (s);
+  close (go[0]), close (go[1]), close (ready[0]), close (ready[1]);
+  unlink (slot);
+  rmdir (dir);
+}
+END_TEST
+
+/* close() of the written temporary file fails in pl_atomic_commit: the
+   error, the target keeps its old content, the temporary file is gone.  */
+START_TEST (test_atomic_commit_close_eio)
+{
+  pl__sys_reset ();
+  char target[300];
+  snprintf (target, sizeof target, "%s.target2", path);
+  FILE *f = fopen (target, "w");
+  ck_assert (f != NULL);
+  fputs ("old\n", f);
+  fclose (f);
+  int before = count_fds ();
+  pl_atomic *a;
+  int fd;
+  ck_assert_int_eq (pl_open_atomic (&a, target, 0644, &fd), 0);
+  ck_assert_int_eq (write (fd, "new\n", 4), 4);
+  pl__sys.close = fake_close;
+  plan (1, EIO);
+  ck_assert_int_eq (pl_atomic_commit (a), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  pl__sys_reset ();
+  ck_assert_int_eq (count_fds (), before);
+  char got[16] = "";
+  f = fopen (target, "r");
+  ck_assert (f != NULL);
+  ck_assert (fgets (got, sizeof got, f) != NULL);
+  fclose (f);
+  ck_assert_str_eq (got, "old\n");
+  char dirpath[300];
+  snprintf (dirpath, sizeof dirpath, "%s", path);
+  *strrchr (dirpath, '/') = '\0';
+  DIR *d = opendir (dirpath);
+  ck_assert (d != NULL);
+  const char *base = strrchr (target, '/') + 1;
+  for (struct dirent *e; (e = readdir (d));)
+    ck_assert_msg (!(strstr (e->d_name, base) && strcmp (e->d_name, base)),
+                   "temporary file %s left behind", e->d_name);
+  closedir (d);
+  unlink (target);
+}
+END_TEST
+
 static Suite *
 faults_suite (void)
 {
@@ -1014,6 +1235,14 @@ faults_suite (void)
   tcase_add_test (tc, test_open_errno_mapping);
   tcase_add_test (tc, test_object_on_directory_and_fifo);
   tcase_add_test (tc, test_atomic_commit_fsync_eio);
+  tcase_add_test (tc, test_pid_write_eintr);
+  tcase_add_test (tc, test_pid_write_no_progress);
+  tcase_add_test (tc, test_lockfile_fstat_eio);
+  tcase_add_test (tc, test_release_unlock_eio_flock);
+  tcase_add_test (tc, test_release_unlock_eio_ofd);
+  tcase_add_test (tc, test_release_close_eio_flock);
+  tcase_add_test (tc, test_semaphore_wait_open_fails);
+  tcase_add_test (tc, test_atomic_commit_close_eio);
   suite_add_tcase (s, tc);
   tc = tcase_create ("mapping-and-ranges");
   tcase_set_timeout (tc, 120);
