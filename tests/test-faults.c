@@ -1087,6 +1087,36 @@ START_TEST (test_release_close_eio_flock)
 { release_fault_case ("flock", true); }
 END_TEST
 
+/* A temporary lock file whose identity cannot be checked at release
+   (fstat fails) is not removed (it might not be ours), and the release
+   says so instead of claiming success; the lock is let go all the
+   same.  */
+START_TEST (test_temporary_release_fstat_eio)
+{
+  if (!use (NULL))
+    return;
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  o.behaviour = PL_LOCKFILE_TEMPORARY;
+  pl_lockfile *lf;
+  ck_assert_int_eq (pl_lockfile_new (&lf, path, &o), 0);
+  int before = count_fds ();
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  pl__sys.fstat = fake_fstat;
+  plan (1, EIO);
+  ck_assert_int_eq (pl_lockfile_release (lf), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  ck_assert_int_eq (access (path, F_OK), 0);            /* still there */
+  pl__sys_reset ();
+  ck_assert_int_eq (count_fds (), before);
+  ck_assert (other_process_can_lock (pl_backend ()));
+  /* Without the fault: removed.  */
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  ck_assert_int_ne (access (path, F_OK), 0);
+  pl_lockfile_free (lf);
+}
+END_TEST
+
 /* An error while waiting for a full semaphore (the slot file's open
    fails) comes back at once, not as a timeout; nothing is left open or
    held, and the semaphore works afterwards.  The slot is held by a real
@@ -1241,6 +1271,7 @@ faults_suite (void)
   tcase_add_test (tc, test_release_unlock_eio_flock);
   tcase_add_test (tc, test_release_unlock_eio_ofd);
   tcase_add_test (tc, test_release_close_eio_flock);
+  tcase_add_test (tc, test_temporary_release_fstat_eio);
   tcase_add_test (tc, test_semaphore_wait_open_fails);
   tcase_add_test (tc, test_atomic_commit_close_eio);
   suite_add_tcase (s, tc);
