@@ -921,8 +921,9 @@ START_TEST (test_timed_enolck_posix)
 END_TEST
 
 /* fstat fails while the table looks up a second file: for a timed lock,
-   and for an unlock of a descriptor the table does not know (the fstat
-   of that descriptor, or the one that resolves the first file's entry).
+   for an unlock of a descriptor the table does not know (the fstat of
+   that descriptor, or the one that resolves the first file's entry),
+   and for a lock that needs the first file's entry resolved.
    The error comes back; the lock held through the first descriptor is
    kept, in the table (another descriptor of this process is refused)
    and in the kernel; and the call works once fstat does.  */
@@ -948,6 +949,10 @@ START_TEST (test_lookup_fstat_eio_posix)
   ck_assert_int_eq (pl_os_error (), EIO);
   plan_after (1, 1, EIO);               /* the fstat that resolves a's */
   ck_assert_int_eq (pl_unlock (c), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  ck_assert_int_eq (atomic_load (&calls), 2);
+  plan_after (1, 1, EIO);               /* the same, for a lock */
+  ck_assert_int_eq (pl_lock (b, PL_LOCK_EX), PL_ESYSTEM);
   ck_assert_int_eq (pl_os_error (), EIO);
   ck_assert_int_eq (atomic_load (&calls), 2);
   pl__sys_reset ();
