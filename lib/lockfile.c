@@ -261,8 +261,14 @@ drop (pl_lockfile *lf)
          (EACCES) and the file stays, theirs.  */
       remove_after = pl__same_file (lf->fd, lf->path, follow) == 1;
 #else
-      if (pl__same_file (lf->fd, lf->path, follow) == 1
-          && unlink (lf->path) != 0 && errno != ENOENT && r == 0)
+      /* Whether the path still names our file cannot be told (fstat of
+         our descriptor, or lstat of the path, failed): leave the file,
+         it may not be ours, and say so rather than report success.  */
+      int same = pl__same_file (lf->fd, lf->path, follow);
+      if (same < 0 && r == 0)
+        r = same;
+      else if (same == 1 && unlink (lf->path) != 0 && errno != ENOENT
+               && r == 0)
         r = pl__from_path_errno (errno);
 #endif
     }

@@ -21,6 +21,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "portalock.h"
@@ -92,21 +93,34 @@ use (const char *backend)       /* NULL: the default */
 /* A fault plan: the next N calls of an entry fail with ERR (then the real
    call runs).  Counters are atomic: the timed-wait helper thread calls
    the kernel-wait entries.  */
-static atomic_int fail_left, calls;
+static atomic_int fail_left, skip_left, calls;
 static int fail_errno;
 
 static void
 plan (int n, int err)
 {
+  atomic_store (&skip_left, 0);
   atomic_store (&fail_left, n);
   atomic_store (&calls, 0);
   fail_errno = err;
+}
+
+/* The first SKIP calls run for real, the next N fail.  */
+static void
+plan_after (int skip, int n, int err)
+{
+  plan (n, err);
+  atomic_store (&skip_left, skip);
 }
 
 static bool
 should_fail (void)
 {
   atomic_fetch_add (&calls, 1);
+  int skip = atomic_load (&skip_left);
+  while (skip > 0)
+    if (atomic_compare_exchange_weak (&skip_left, &skip, skip - 1))
+      return false;
   int left = atomic_load (&fail_left);
   while (left > 0)
     if (atomic_compare_exchange_weak (&fail_left, &left, left - 1))
@@ -702,11 +716,21 @@ START_TEST (test_range_split_and_owners_posix)
 }
 END_TEST
 
+/* fork() called through a pointer.  gcc's --coverage turns a direct
+   call into __gcov_fork(), which zeroes the child's counters once fork()
+   has returned, that is after the library's pthread_atfork child handler
+   ran: the handler would never be counted although the tests below check
+   what it does.  Through the pointer the child keeps its counters (the
+   parent's counts up to the fork are then counted twice, which changes
+   no line from "not run" to "run").  Without coverage it is plain fork().
+   The children end with exit(), not _exit(), so that their counts are
+   written.  */
+static pid_t (*volatile plain_fork) (void) = fork;
+
 /* fork on an emulated backend: the child holds none of the parent's
    fcntl locks, so its copy of the inode table must be empty (no phantom
    owner), and the descriptors whose close the parent deferred are
-   closed in the child.  The child ends with exit(), not _exit(), so that
-   coverage tools see the code it ran.  */
+   closed in the child.  */
 START_TEST (test_fork_resets_table_posix)
 {
   if (!use ("posix"))
@@ -715,8 +739,18 @@ START_TEST (test_fork_resets_table_posix)
   ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
   ck_assert_int_eq (pl_close (b), 0);           /* deferred: a holds */
   ck_assert_int_ne (fcntl (b, F_GETFD), -1);    /* still open, for a */
+  /* A third file locked and unlocked: its idle entry is kept for reuse,
+     and the child must not inherit it either.  */
+  char path3[300];
+  snprintf (path3, sizeof path3, "%s.3", path);
+  int c3 = open (path3, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ck_assert_int_ge (c3, 0);
+  ck_assert_int_eq (pl_lock (c3, PL_LOCK_EX), 0);
+  ck_assert_int_eq (pl_unlock (c3), 0);
+  ck_assert_int_eq (pl_close (c3), 0);
+  unlink (path3);
   fflush (NULL);
-  pid_t pid = fork ();
+  pid_t pid = plain_fork ();
   ck_assert_int_ge (pid, 0);
   if (pid == 0)
     {
@@ -745,6 +779,450 @@ START_TEST (test_fork_resets_table_posix)
 }
 END_TEST
 
+/* The same with the table's cheapest state: one lock on one file, whose
+   entry the table has not even fstat()ed yet.  The child's table must
+   be empty: once the parent lets go, a new descriptor of the child gets
+   the lock at once (a phantom entry for A would refuse it, PL_EBUSY,
+   without asking the kernel).  */
+START_TEST (test_fork_resets_single_entry_posix)
+{
+  if (!use ("posix"))
+    return;
+  int a = open_file ();
+  ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
+  int go[2], done[2];
+  ck_assert_int_eq (pipe (go), 0);
+  ck_assert_int_eq (pipe (done), 0);
+  fflush (NULL);
+  pid_t pid = plain_fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      /* Each step answers one byte, then waits for the parent's.  */
+      int bad = 0;
+      char ch;
+      int c = open (path, O_RDWR | O_CLOEXEC);
+      if (pl_lock (c, PL_LOCK_EX | PL_LOCK_NB) != PL_EBUSY)
+        bad |= 1;                       /* the parent holds it */
+      if (write (done[1], "", 1) != 1 || read (go[0], &ch, 1) != 1)
+        bad |= 2;
+      if (pl_lock (c, PL_LOCK_EX | PL_LOCK_NB) != 0)
+        bad |= 4;                       /* the parent has let go */
+      if (write (done[1], "", 1) != 1 || read (go[0], &ch, 1) != 1)
+        bad |= 8;
+      if (pl_close (c) != 0)
+        bad |= 16;
+      exit (bad);
+    }
+  char ch;
+  ck_assert_int_eq (read (done[0], &ch, 1), 1);
+  ck_assert_int_eq (pl_unlock (a), 0);
+  ck_assert_int_eq (write (go[1], "", 1), 1);
+  ck_assert_int_eq (read (done[0], &ch, 1), 1);
+  ck_assert (!other_process_can_lock ("posix"));        /* the child's */
+  ck_assert_int_eq (write (go[1], "", 1), 1);
+  int status;
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+                 "child found %d", WEXITSTATUS (status));
+  ck_assert (other_process_can_lock ("posix"));
+  ck_assert_int_eq (pl_close (a), 0);
+  close (go[0]), close (go[1]), close (done[0]), close (done[1]);
+}
+END_TEST
+
+/* ---- the kernel's blocking wait fails ------------------------------------ */
+
+/* The lock is held elsewhere (the non-blocking call says so) and then the
+   blocking wait itself fails: the error comes back at once (not a
+   timeout), the OS error is kept, and nothing is held afterwards.  */
+#if PL_HAVE_FLOCK
+static int
+fake_flock_wait_fails (int fd, int op)
+{
+  if (op & LOCK_NB)
+    return errno = EWOULDBLOCK, -1;
+  if (!(op & LOCK_UN))
+    return errno = fail_errno, -1;
+  return flock (fd, op);
+}
+#endif
+
+#if PL_HAVE_POSIX || PL_HAVE_OFD
+static int
+fake_fcntl_wait_fails (int fd, int cmd, struct flock *fl)
+{
+  bool blocking = cmd == F_SETLKW;
+# ifdef F_OFD_SETLKW
+  blocking |= cmd == F_OFD_SETLKW;
+# endif
+  if (blocking)
+    return errno = fail_errno, -1;
+  if (fl->l_type != F_UNLCK && cmd != F_GETLK)
+    return errno = EAGAIN, -1;
+  return fcntl (fd, cmd, fl);
+}
+#endif
+
+static void
+wait_fails_case (const char *backend, bool timed, int err, int code)
+{
+  if (!use (backend))
+    return;
+  int fd = open_file ();
+  int before = count_fds ();
+  fail_errno = err;
+#if PL_HAVE_FLOCK
+  if (strcmp (backend, "flock") == 0)
+    pl__sys.flock = fake_flock_wait_fails;
+#endif
+#if PL_HAVE_POSIX || PL_HAVE_OFD
+  if (strcmp (backend, "flock") != 0)
+    pl__sys.fcntl_lock = fake_fcntl_wait_fails;
+#endif
+  if (timed)
+    ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 30), code);
+  else
+    ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), code);
+  ck_assert_int_eq (pl_os_error (), err);
+  after_fault (backend, fd, before);
+  pl_close (fd);
+}
+
+START_TEST (test_timed_wait_enolck_flock)
+{ wait_fails_case ("flock", true, ENOLCK, PL_ENOLCK); }
+END_TEST
+START_TEST (test_timed_wait_enolck_ofd)
+{ wait_fails_case ("ofd", true, ENOLCK, PL_ENOLCK); }
+END_TEST
+START_TEST (test_blocking_wait_enolck_ofd)
+{ wait_fails_case ("ofd", false, ENOLCK, PL_ENOLCK); }
+END_TEST
+START_TEST (test_timed_wait_edeadlk_posix)
+{ wait_fails_case ("posix", true, EDEADLK, PL_EDEADLK); }
+END_TEST
+
+#if PL_HAVE_POSIX
+/* The timed path's non-blocking attempt fails with a real error (not
+   "held"): that error, at once.  */
+START_TEST (test_timed_enolck_posix)
+{
+  if (!use ("posix"))
+    return;
+  int fd = open_file ();
+  int before = count_fds ();
+  fake_lock_call ("posix");
+  plan (1, ENOLCK);
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 30), PL_ENOLCK);
+  ck_assert_int_eq (pl_os_error (), ENOLCK);
+  after_fault ("posix", fd, before);
+  pl_close (fd);
+}
+END_TEST
+
+/* fstat fails while the table looks up a second file: for a timed lock,
+   for an unlock of a descriptor the table does not know (the fstat of
+   that descriptor, or the one that resolves the first file's entry),
+   and for a lock that needs the first file's entry resolved.
+   The error comes back; the lock held through the first descriptor is
+   kept, in the table (another descriptor of this process is refused)
+   and in the kernel; and the call works once fstat does.  */
+START_TEST (test_lookup_fstat_eio_posix)
+{
+  if (!use ("posix"))
+    return;
+  int a = open_file ();
+  char path2[300];
+  snprintf (path2, sizeof path2, "%s.2", path);
+  int b = open (path2, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int c = open_file ();
+  ck_assert_int_ge (b, 0);
+  ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
+  int before = count_fds ();
+
+  pl__sys.fstat = fake_fstat;
+  plan (1, EIO);                        /* b's own fstat */
+  ck_assert_int_eq (pl_lock_timed (b, PL_LOCK_EX, 30), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  plan (1, EIO);
+  ck_assert_int_eq (pl_unlock (c), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  plan_after (1, 1, EIO);               /* the fstat that resolves a's */
+  ck_assert_int_eq (pl_unlock (c), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  ck_assert_int_eq (atomic_load (&calls), 2);
+  plan_after (1, 1, EIO);               /* the same, for a lock */
+  ck_assert_int_eq (pl_lock (b, PL_LOCK_EX), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  ck_assert_int_eq (atomic_load (&calls), 2);
+  pl__sys_reset ();
+
+  ck_assert_int_eq (count_fds (), before);
+  ck_assert (!other_process_can_lock ("posix"));
+  ck_assert_int_eq (pl_lock (c, PL_LOCK_SH | PL_LOCK_NB), PL_EBUSY);
+  ck_assert_int_eq (pl_unlock (c), 0);
+  ck_assert (!other_process_can_lock ("posix"));        /* still a's */
+  ck_assert_int_eq (pl_lock_timed (b, PL_LOCK_EX, 30), 0);
+  ck_assert_int_eq (pl_close (b), 0);
+  ck_assert_int_eq (pl_close (c), 0);
+  ck_assert_int_eq (pl_unlock (a), 0);
+  after_fault ("posix", a, before - 2);
+  pl_close (a);
+  unlink (path2);
+}
+END_TEST
+#endif /* PL_HAVE_POSIX */
+
+/* ---- lock objects: the pid write, the release, semaphores ----------------- */
+
+/* EINTR from the pid write is retried: the pid file ends up whole.  */
+START_TEST (test_pid_write_eintr)
+{
+  if (!use (NULL))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  pl__sys.write = fake_write;
+  plan (3, EINTR);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  ck_assert_int_eq (atomic_load (&calls), 4);
+  pl__sys_reset ();
+  char want[32], got[32] = "";
+  int n = snprintf (want, sizeof want, "%ld\n", (long) getpid ());
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  ck_assert_int_eq (read (fd, got, sizeof got - 1), n);
+  close (fd);
+  ck_assert_str_eq (got, want);
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  pl_lockfile_free (lf);
+}
+END_TEST
+
+/* A write that makes no progress at all (returns 0) means the disk is
+   full: ENOSPC, and the lock is let go.  */
+static ssize_t
+zero_write (int fd, const void *buf, size_t n)
+{
+  (void) fd, (void) buf, (void) n;
+  atomic_fetch_add (&calls, 1);
+  return 0;
+}
+
+START_TEST (test_pid_write_no_progress)
+{
+  if (!use (NULL))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  int before = count_fds ();
+  pl__sys.write = zero_write;
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), ENOSPC);
+  ck_assert_int_eq (pl_lockfile_depth (lf), 0);
+  after_object_fault (lf, before);
+}
+END_TEST
+
+/* fstat of the freshly opened lock file fails: the error, and the
+   descriptor is closed.  */
+START_TEST (test_lockfile_fstat_eio)
+{
+  if (!use (NULL))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  int before = count_fds ();
+  pl__sys.fstat = fake_fstat;
+  plan (1, EIO);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  after_object_fault (lf, before);
+}
+END_TEST
+
+/* The release meets a failing unlock, or a failing close: the error is
+   reported, and still the object is released, the descriptor closed,
+   and the file free for another process.  */
+static int
+fake_fcntl_unlock_fails (int fd, int cmd, struct flock *fl)
+{
+  if (fl->l_type == F_UNLCK && should_fail ())
+    return errno = fail_errno, -1;
+  return fcntl (fd, cmd, fl);
+}
+
+#if PL_HAVE_FLOCK
+static int
+fake_flock_unlock_fails (int fd, int op)
+{
+  if ((op & LOCK_UN) && should_fail ())
+    return errno = fail_errno, -1;
+  return flock (fd, op);
+}
+#endif
+
+static void
+release_fault_case (const char *backend, bool in_close)
+{
+  if (!use (backend))
+    return;
+  pl_lockfile *lf = new_pidfile_lock ();
+  int before = count_fds ();
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  plan (1, EIO);
+  if (in_close)
+    pl__sys.close = fake_close;
+#if PL_HAVE_FLOCK
+  else if (strcmp (backend, "flock") == 0)
+    pl__sys.flock = fake_flock_unlock_fails;
+#endif
+  else
+    pl__sys.fcntl_lock = fake_fcntl_unlock_fails;
+  ck_assert_int_eq (pl_lockfile_release (lf), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  ck_assert_int_eq (atomic_load (&fail_left), 0);
+  ck_assert_int_eq (pl_lockfile_depth (lf), 0);
+  after_object_fault (lf, before);
+}
+
+START_TEST (test_release_unlock_eio_flock)
+{ release_fault_case ("flock", false); }
+END_TEST
+START_TEST (test_release_unlock_eio_ofd)
+{ release_fault_case ("ofd", false); }
+END_TEST
+START_TEST (test_release_close_eio_flock)
+{ release_fault_case ("flock", true); }
+END_TEST
+
+/* A temporary lock file whose identity cannot be checked at release
+   (fstat fails) is not removed (it might not be ours), and the release
+   says so instead of claiming success; the lock is let go all the
+   same.  */
+START_TEST (test_temporary_release_fstat_eio)
+{
+  if (!use (NULL))
+    return;
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  o.behaviour = PL_LOCKFILE_TEMPORARY;
+  pl_lockfile *lf;
+  ck_assert_int_eq (pl_lockfile_new (&lf, path, &o), 0);
+  int before = count_fds ();
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  pl__sys.fstat = fake_fstat;
+  plan (1, EIO);
+  ck_assert_int_eq (pl_lockfile_release (lf), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  ck_assert_int_eq (access (path, F_OK), 0);            /* still there */
+  pl__sys_reset ();
+  ck_assert_int_eq (count_fds (), before);
+  ck_assert (other_process_can_lock (pl_backend ()));
+  /* Without the fault: removed.  */
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  ck_assert_int_ne (access (path, F_OK), 0);
+  pl_lockfile_free (lf);
+}
+END_TEST
+
+/* An error while waiting for a full semaphore (the slot file's open
+   fails) comes back at once, not as a timeout; nothing is left open or
+   held, and the semaphore works afterwards.  The slot is held by a real
+   second process.  */
+START_TEST (test_semaphore_wait_open_fails)
+{
+  if (!use (NULL))
+    return;
+  char dir[300], slot[340];
+  snprintf (dir, sizeof dir, "%s.semdir", path);
+  ck_assert_int_eq (mkdir (dir, 0700), 0);
+  snprintf (slot, sizeof slot, "%s/sem.00.lock", dir);
+  int go[2], ready[2];
+  ck_assert_int_eq (pipe (go), 0);
+  ck_assert_int_eq (pipe (ready), 0);
+  pid_t pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      char ch;
+      pl__sys_reset ();
+      int fd = open (slot, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0 || pl_lock (fd, PL_LOCK_EX) != 0
+          || write (ready[1], "", 1) != 1 || read (go[0], &ch, 1) != 1)
+        _exit (1);
+      _exit (0);
+    }
+  char ch;
+  ck_assert_int_eq (read (ready[0], &ch, 1), 1);
+
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  o.timeout = 30;
+  pl_semaphore *s;
+  ck_assert_int_eq (pl_semaphore_new (&s, dir, "sem", 1, &o), 0);
+  int before = count_fds ();
+  pl__sys.open = fake_open;
+  plan_after (1, 1, EMFILE);            /* the sweep's open works */
+  double t0 = (double) time (NULL);
+  ck_assert_int_eq (pl_semaphore_acquire (s, NULL, NULL), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EMFILE);
+  ck_assert ((double) time (NULL) - t0 < 20);
+  pl__sys_reset ();
+  ck_assert_int_eq (count_fds (), before);
+
+  ck_assert_int_eq (write (go[1], "", 1), 1);           /* let go */
+  int status;
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  ck_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  unsigned n = 9;
+  ck_assert_int_eq (pl_semaphore_acquire (s, &n, NULL), 0);
+  ck_assert_uint_eq (n, 0);
+  ck_assert_int_eq (pl_semaphore_release (s), 0);
+  pl_semaphore_free (s);
+  close (go[0]), close (go[1]), close (ready[0]), close (ready[1]);
+  unlink (slot);
+  rmdir (dir);
+}
+END_TEST
+
+/* close() of the written temporary file fails in pl_atomic_commit: the
+   error, the target keeps its old content, the temporary file is gone.  */
+START_TEST (test_atomic_commit_close_eio)
+{
+  pl__sys_reset ();
+  char target[300];
+  snprintf (target, sizeof target, "%s.target2", path);
+  FILE *f = fopen (target, "w");
+  ck_assert (f != NULL);
+  fputs ("old\n", f);
+  fclose (f);
+  int before = count_fds ();
+  pl_atomic *a;
+  int fd;
+  ck_assert_int_eq (pl_open_atomic (&a, target, 0644, &fd), 0);
+  ck_assert_int_eq (write (fd, "new\n", 4), 4);
+  pl__sys.close = fake_close;
+  plan (1, EIO);
+  ck_assert_int_eq (pl_atomic_commit (a), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  pl__sys_reset ();
+  ck_assert_int_eq (count_fds (), before);
+  char got[16] = "";
+  f = fopen (target, "r");
+  ck_assert (f != NULL);
+  ck_assert (fgets (got, sizeof got, f) != NULL);
+  fclose (f);
+  ck_assert_str_eq (got, "old\n");
+  char dirpath[300];
+  snprintf (dirpath, sizeof dirpath, "%s", path);
+  *strrchr (dirpath, '/') = '\0';
+  DIR *d = opendir (dirpath);
+  ck_assert (d != NULL);
+  const char *base = strrchr (target, '/') + 1;
+  for (struct dirent *e; (e = readdir (d));)
+    ck_assert_msg (!(strstr (e->d_name, base) && strcmp (e->d_name, base)),
+                   "temporary file %s left behind", e->d_name);
+  closedir (d);
+  unlink (target);
+}
+END_TEST
+
 static Suite *
 faults_suite (void)
 {
@@ -763,8 +1241,18 @@ faults_suite (void)
   tcase_add_test (tc, test_edeadlk_after_eintr_posix);
   tcase_add_test (tc, test_timed_eintr_storm_posix);
 #endif
+  tcase_add_test (tc, test_timed_wait_enolck_flock);
+  tcase_add_test (tc, test_timed_wait_enolck_ofd);
+  tcase_add_test (tc, test_blocking_wait_enolck_ofd);
+  tcase_add_test (tc, test_timed_wait_edeadlk_posix);
+#if PL_HAVE_POSIX
+  tcase_add_test (tc, test_timed_enolck_posix);
+#endif
   suite_add_tcase (s, tc);
   tc = tcase_create ("table-and-close");
+#if PL_HAVE_POSIX
+  tcase_add_test (tc, test_lookup_fstat_eio_posix);
+#endif
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_fstat_eio_posix);
   tcase_add_test (tc, test_close_eintr_flock);
@@ -782,6 +1270,15 @@ faults_suite (void)
   tcase_add_test (tc, test_open_errno_mapping);
   tcase_add_test (tc, test_object_on_directory_and_fifo);
   tcase_add_test (tc, test_atomic_commit_fsync_eio);
+  tcase_add_test (tc, test_pid_write_eintr);
+  tcase_add_test (tc, test_pid_write_no_progress);
+  tcase_add_test (tc, test_lockfile_fstat_eio);
+  tcase_add_test (tc, test_release_unlock_eio_flock);
+  tcase_add_test (tc, test_release_unlock_eio_ofd);
+  tcase_add_test (tc, test_release_close_eio_flock);
+  tcase_add_test (tc, test_temporary_release_fstat_eio);
+  tcase_add_test (tc, test_semaphore_wait_open_fails);
+  tcase_add_test (tc, test_atomic_commit_close_eio);
   suite_add_tcase (s, tc);
   tc = tcase_create ("mapping-and-ranges");
   tcase_set_timeout (tc, 120);
@@ -789,6 +1286,7 @@ faults_suite (void)
 #if PL_HAVE_POSIX
   tcase_add_test (tc, test_range_split_and_owners_posix);
   tcase_add_test (tc, test_fork_resets_table_posix);
+  tcase_add_test (tc, test_fork_resets_single_entry_posix);
 #endif
   suite_add_tcase (s, tc);
   return s;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,6 +75,21 @@ run_children (int n, int (*fn) (int))
         bad++;
     }
   ck_assert_msg (bad == 0, "%d of %d children failed", bad, n);
+}
+
+/* Descriptors open in this process, or -1 where the system cannot
+   tell.  */
+static int
+test_fds (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  if (d == NULL)
+    return -1;
+  int n = 0;
+  while (readdir (d))
+    n++;
+  closedir (d);
+  return n;
 }
 
 static pl_lockfile *
@@ -685,6 +701,299 @@ START_TEST (test_open_atomic)
 }
 END_TEST
 
+/* ---- More options, streams, release errors, semaphores, pl_who ---- */
+
+/* Options refused when the object is made: permission bits beyond 07777,
+   and an object that would open the file for neither reading nor
+   writing (a pid file implies writing).  */
+START_TEST (test_lockfile_more_bad_options)
+{
+  ot_use_backend (_i);
+  pl_lockfile *lf;
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  o.mode = 010644;
+  ck_assert_int_eq (pl_lockfile_new (&lf, ot_path ("x"), &o), PL_EINVAL);
+  o = (struct pl_lockfile_options) PL_LOCKFILE_OPTIONS_INIT;
+  o.open = PL_OPEN_CREATE;
+  ck_assert_int_eq (pl_lockfile_new (&lf, ot_path ("x"), &o), PL_EINVAL);
+  o.behaviour = PL_LOCKFILE_PIDFILE;
+  lf = new_lock (ot_path ("x"), &o);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  char want[32];
+  snprintf (want, sizeof want, "%ld\n", (long) getpid ());
+  ck_assert_str_eq (read_file (ot_path ("x")), want);
+  pl_lockfile_free (lf);
+  ck_assert_uint_eq (pl_lockfile_depth (NULL), 0);
+}
+END_TEST
+
+/* The stream matches the open mode: read-only objects give a stream that
+   reads (and cannot write); read-write objects without append write
+   from the start of the file, and what was written is on disk once the
+   object is released.  */
+START_TEST (test_lockfile_stream_modes)
+{
+  ot_use_backend (_i);
+  const char *path = ot_path ("s");
+  write_file (path, "0123456789\n");
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  FILE *fp;
+  if (pl_backend_features (backend (_i)) & PL_FEATURE_SHARED)
+    {
+      o.open = PL_OPEN_READ;
+      o.flags = PL_LOCK_SH;
+      pl_lockfile *lf = new_lock (path, &o);
+      ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, &fp), 0);
+      char line[32] = "";
+      ck_assert_ptr_nonnull (fgets (line, sizeof line, fp));
+      ck_assert_str_eq (line, "0123456789\n");
+      ck_assert_int_eq (fputc ('x', fp), EOF);          /* read-only */
+      ck_assert (ot_free_for (path, false));
+      ck_assert (!ot_free_for (path, true));
+      ck_assert_int_eq (pl_lockfile_release (lf), 0);
+      ck_assert (ot_free_for (path, true));
+      pl_lockfile_free (lf);
+    }
+  o = (struct pl_lockfile_options) PL_LOCKFILE_OPTIONS_INIT;
+  o.open = PL_OPEN_READ | PL_OPEN_WRITE;
+  pl_lockfile *lf = new_lock (path, &o);
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, &fp), 0);
+  char first[4] = "";
+  ck_assert_int_eq (fread (first, 1, 3, fp), 3);
+  ck_assert_str_eq (first, "012");
+  ck_assert_int_eq (fseek (fp, 0, SEEK_SET), 0);
+  ck_assert_int_ge (fputs ("ab", fp), 0);
+  ck_assert_int_eq (pl_lockfile_release (lf), 0);
+  ck_assert_str_eq (read_file (path), "ab23456789\n");
+  pl_lockfile_free (lf);
+}
+END_TEST
+
+/* A release whose flush fails (the file size limit is reached) reports
+   the error, and still lets go: the lock is free for another process
+   and no descriptor is left open.  */
+START_TEST (test_lockfile_release_flush_fails)
+{
+  ot_use_backend (_i);
+  const char *path = ot_path ("big");
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  o.open = PL_OPEN_WRITE | PL_OPEN_TRUNCATE | PL_OPEN_CREATE;
+  pl_lockfile *lf = new_lock (path, &o);
+  int fds = test_fds ();
+  FILE *fp;
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, &fp), 0);
+  static char block[4096];
+  memset (block, 'z', sizeof block);
+  ck_assert_int_eq (fwrite (block, 1, 1000, fp), 1000);   /* buffered */
+  struct rlimit old, small;
+  ck_assert_int_eq (getrlimit (RLIMIT_FSIZE, &old), 0);
+  small = old;
+  small.rlim_cur = 100;
+  void (*old_handler) (int) = signal (SIGXFSZ, SIG_IGN);
+  ck_assert_int_eq (setrlimit (RLIMIT_FSIZE, &small), 0);
+  int r = pl_lockfile_release (lf);
+  int err = pl_os_error ();
+  ck_assert_int_eq (setrlimit (RLIMIT_FSIZE, &old), 0);
+  signal (SIGXFSZ, old_handler);
+  ck_assert_int_eq (r, PL_ESYSTEM);
+  ck_assert_int_eq (err, EFBIG);
+  ck_assert_uint_eq (pl_lockfile_depth (lf), 0);
+  if (fds >= 0)
+    ck_assert_int_eq (test_fds (), fds);
+  ck_assert (ot_free_for (path, true));
+  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
+  pl_lockfile_free (lf);
+}
+END_TEST
+
+/* Semaphore arguments, the default directory ($TMPDIR, else /tmp), and
+   a second acquire by the holder: the same slot, not a second one.  */
+START_TEST (test_semaphore_more)
+{
+  ot_use_backend (_i);
+  pl_semaphore *s;
+  struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
+  o.flags = PL_LOCK_SH;
+  ck_assert_int_eq (pl_semaphore_new (&s, ot_dir (), "s", 2, &o), PL_EINVAL);
+  o = (struct pl_lockfile_options) PL_LOCKFILE_OPTIONS_INIT;
+  o.behaviour = PL_LOCKFILE_TEMPORARY;
+  ck_assert_int_eq (pl_semaphore_new (&s, ot_dir (), "s", 2, &o), PL_EINVAL);
+  ck_assert_int_eq (pl_semaphore_acquire (NULL, NULL, NULL), PL_EINVAL);
+  ck_assert_int_eq (pl_semaphore_release (NULL), PL_EINVAL);
+  pl_semaphore_free (NULL);
+
+  /* $TMPDIR names the directory.  */
+  char name[64];
+  snprintf (name, sizeof name, "sem-%ld", (long) getpid ());
+  setenv ("TMPDIR", ot_dir (), 1);
+  ck_assert_int_eq (pl_semaphore_new (&s, NULL, name, 2, NULL), 0);
+  unsigned a = 9, b = 9;
+  int fa = -1, fb = -1;
+  ck_assert_int_eq (pl_semaphore_acquire (s, &a, &fa), 0);
+  ck_assert_int_eq (pl_semaphore_acquire (s, &b, &fb), 0);
+  ck_assert_uint_eq (a, b);
+  ck_assert_int_eq (fa, fb);
+  char slot[600], other[600];
+  snprintf (slot, sizeof slot, "%s/%s.%02u.lock", ot_dir (), name, a);
+  snprintf (other, sizeof other, "%s/%s.%02u.lock", ot_dir (), name, 1 - a);
+  ck_assert (!ot_free_for (slot, false));
+  ck_assert (ot_free_for (other, true));        /* one slot, not two */
+  ck_assert_int_eq (pl_semaphore_release (s), 0);
+  ck_assert (ot_free_for (slot, true));
+  ck_assert_int_eq (pl_semaphore_release (s), PL_EINVAL);
+  pl_semaphore_free (s);
+
+  /* No $TMPDIR (or an empty one): /tmp.  */
+  setenv ("TMPDIR", "", 1);
+  ck_assert_int_eq (pl_semaphore_new (&s, NULL, name, 1, NULL), 0);
+  ck_assert_int_eq (pl_semaphore_acquire (s, &a, NULL), 0);
+  snprintf (slot, sizeof slot, "/tmp/%s.00.lock", name);
+  ck_assert_int_eq (access (slot, F_OK), 0);
+  ck_assert (!ot_free_for (slot, false));
+  pl_semaphore_free (s);                /* releases */
+  ck_assert (ot_free_for (slot, true));
+  unlink (slot);
+  unsetenv ("TMPDIR");
+}
+END_TEST
+
+/* pl_who on a descriptor that is not open: PL_EBADF, on every backend.  */
+START_TEST (test_who_closed_descriptor)
+{
+  ot_use_backend (_i);
+  int fd = open (ot_path ("w"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ck_assert_int_ge (fd, 0);
+  close (fd);
+  int64_t who = 7;
+  ck_assert_int_eq (pl_who (fd, PL_LOCK_EX, &who), PL_EBADF);
+  ck_assert_int_eq (pl_os_error (), EBADF);
+  ck_assert_int_eq (who, 7);
+}
+END_TEST
+
+/* Where the kernel does not name the holder (ofd), a pid file does, but
+   only a well-formed one naming a live process; everywhere else the
+   kernel's answer wins over the file's content.  */
+START_TEST (test_who_pid_file_contents)
+{
+  ot_use_backend (_i);
+  const char *path = ot_path ("p");
+  write_file (path, "");
+  struct ot_peer p;
+  ot_peer_start (&p, path);
+  ck_assert_int_eq (ot_peer_cmd (&p, 'X'), '.');
+  int fd = open (path, O_RDWR | O_CLOEXEC);
+  ck_assert_int_ge (fd, 0);
+  bool kernel_tells = strcmp (backend (_i), "ofd") != 0;
+
+  /* A process that surely no longer exists.  */
+  pid_t dead = fork ();
+  ck_assert_int_ge (dead, 0);
+  if (dead == 0)
+    _exit (0);
+  ck_assert_int_eq (waitpid (dead, NULL, 0), dead);
+
+  char live[32], gone[32];
+  snprintf (live, sizeof live, "%ld\n", (long) p.pid);
+  snprintf (gone, sizeof gone, "%ld\n", (long) dead);
+  const struct { const char *text; bool names_peer; } cases[] = {
+    { "12x\n", false }, { "0\n", false }, { gone, false },
+    { "99999999999\n", false }, { live, true },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      ck_assert_int_eq (ftruncate (fd, 0), 0);
+      ssize_t n = (ssize_t) strlen (cases[i].text);
+      ck_assert_int_eq (pwrite (fd, cases[i].text, n, 0), n);
+      int64_t who = 0;
+      ck_assert_int_eq (pl_who (fd, PL_LOCK_EX, &who), 0);
+      if (kernel_tells || cases[i].names_peer)
+        ck_assert_int_eq (who, p.pid);
+      else
+        ck_assert_msg (who == -1, "%s: %lld", cases[i].text,
+                       (long long) who);
+    }
+  ot_peer_stop (&p);
+  close (fd);
+}
+END_TEST
+
+/* A process waiting for the lock is not its holder: with a shared holder
+   and an exclusive waiter queued behind it, a shared request conflicts
+   with nobody, and an exclusive one names the holder.  */
+static bool
+waiter_listed (const char *path)
+{
+  struct stat st;
+  ck_assert_int_eq (stat (path, &st), 0);
+  char ino[32];
+  snprintf (ino, sizeof ino, ":%llu ", (unsigned long long) st.st_ino);
+  FILE *f = fopen ("/proc/locks", "re");
+  if (f == NULL)
+    return true;                /* cannot tell: do not wait */
+  char line[256];
+  bool found = false;
+  while (!found && fgets (line, sizeof line, f))
+    found = strstr (line, "->") && strstr (line, ino);
+  fclose (f);
+  return found;
+}
+
+START_TEST (test_who_ignores_waiters)
+{
+  ot_use_backend (_i);
+  if (!(pl_backend_features (backend (_i)) & PL_FEATURE_SHARED))
+    return;                     /* lockf: no shared holder */
+  const char *path = ot_path ("q");
+  write_file (path, "");
+  struct ot_peer holder, waiter;
+  ot_peer_start (&holder, path);
+  ot_peer_start (&waiter, path);
+  ck_assert_int_eq (ot_peer_cmd (&holder, 'S'), '.');
+  char cmd = 'X';
+  ck_assert_int_eq (write (waiter.to, &cmd, 1), 1);     /* blocks */
+  for (double t0 = ot_now (); !waiter_listed (path) && ot_now () - t0 < 10;)
+    ot_sleep_until (ot_now () + 0.01);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  int64_t who = 7;
+  ck_assert_int_eq (pl_who (fd, PL_LOCK_SH, &who), 0);
+  ck_assert_int_eq (who, 0);
+  ck_assert_int_eq (pl_who (fd, PL_LOCK_EX, &who), 0);
+  if (strcmp (backend (_i), "ofd") == 0)
+    ck_assert_int_eq (who, -1);
+  else
+    ck_assert_int_eq (who, holder.pid);
+  ck_assert_int_eq (ot_peer_cmd (&holder, 'U'), '.');
+  ck_assert_int_eq (ot_peer_wait (&waiter), '.');       /* granted */
+  ot_peer_stop (&holder);
+  ot_peer_stop (&waiter);
+  close (fd);
+}
+END_TEST
+
+/* Committing over a directory fails with PL_EISDIR; the directory is
+   untouched and the temporary file removed.  */
+START_TEST (test_atomic_commit_over_directory)
+{
+  ot_use_backend (_i);
+  const char *target = ot_path ("d");
+  ck_assert_int_eq (mkdir (target, 0700), 0);
+  write_file (ot_path ("d/inside"), "kept");
+  pl_atomic *a;
+  int fd;
+  ck_assert_int_eq (pl_open_atomic (&a, target, 0644, &fd), 0);
+  ck_assert_int_eq (write (fd, "new", 3), 3);
+  ck_assert_int_eq (pl_atomic_commit (a), PL_EISDIR);
+  ck_assert_int_eq (pl_os_error (), EISDIR);
+  ck_assert_str_eq (read_file (ot_path ("d/inside")), "kept");
+  DIR *d = opendir (ot_dir ());
+  for (struct dirent *e; (e = readdir (d));)
+    ck_assert_msg (strstr (e->d_name, ".tmp") == NULL, "left: %s",
+                   e->d_name);
+  closedir (d);
+}
+END_TEST
+
 static Suite *
 objects_suite (void)
 {
@@ -706,6 +1015,14 @@ objects_suite (void)
       tcase_add_loop_test (tc, test_semaphore_spread, i, i + 1);
       tcase_add_loop_test (tc, test_semaphore_timeout, i, i + 1);
       tcase_add_loop_test (tc, test_open_atomic, i, i + 1);
+      tcase_add_loop_test (tc, test_lockfile_more_bad_options, i, i + 1);
+      tcase_add_loop_test (tc, test_lockfile_stream_modes, i, i + 1);
+      tcase_add_loop_test (tc, test_lockfile_release_flush_fails, i, i + 1);
+      tcase_add_loop_test (tc, test_semaphore_more, i, i + 1);
+      tcase_add_loop_test (tc, test_who_closed_descriptor, i, i + 1);
+      tcase_add_loop_test (tc, test_who_pid_file_contents, i, i + 1);
+      tcase_add_loop_test (tc, test_who_ignores_waiters, i, i + 1);
+      tcase_add_loop_test (tc, test_atomic_commit_over_directory, i, i + 1);
       suite_add_tcase (s, tc);
     }
   return s;
