@@ -111,6 +111,13 @@ static struct inode *unresolved;
    nothing.  */
 static struct inode *spare;
 
+/* Descriptors pl_close() could not place: fstat() failed (EIO, ESTALE),
+   so their file is unknown, and closing them could drop the locks other
+   descriptors of that same file hold.  Closed once the table is empty,
+   when no close can drop anything.  */
+static int *orphans;
+static size_t norphans, orphans_cap;
+
 /* by_fd[fd]: the inode on which FD holds (or waits for) locks, else
    NULL.  Lets unlock and close find the inode without fstat().  */
 static struct inode **by_fd;
@@ -237,6 +244,12 @@ release_inode_if_idle (struct inode *p)
     spare = p;                  /* keeps its arrays for the next user */
   else
     free_inode_memory (p);
+  if (ninodes == 0 && unresolved == NULL)
+    {
+      for (size_t i = 0; i < norphans; i++)
+        pl__sys.close (orphans[i]);
+      norphans = 0;
+    }
 }
 
 /* ---- descriptor index ------------------------------------------------- */
@@ -479,6 +492,19 @@ recompute (struct inode *p, pl__kernel_set kset, int fd,
   return result;
 }
 
+/* Does FD's owner hold (not just wait for) anything on [START, END)?  */
+static bool
+owner_holds (const struct inode *p, int fd, int64_t start, int64_t end)
+{
+  for (size_t i = 0; i < p->nheld; i++)
+    {
+      const struct held *h = &p->held[i];
+      if (!h->pending && overlaps (h, start, end) && same_owner (h->fd, fd))
+        return true;
+    }
+  return false;
+}
+
 /* FD's owner gives up whatever it holds on [START, END): cut its entries
    and fix the kernel's state where they were.  DUPS: also what was taken
    through duplicates of FD (false for pl_close(), which only ends FD).
@@ -543,6 +569,9 @@ atfork_child (void)
     }
   if (spare)
     free_inode_memory (spare);
+  for (size_t k = 0; k < norphans; k++)
+    close (orphans[k]);         /* the child's copies: no locks */
+  norphans = 0;
   unresolved = spare = NULL;
   free (buckets);
   free (by_fd);
@@ -823,6 +852,13 @@ pl__table_unlock (pl__kernel_set kset, int fd, const struct pl__range *range)
     }
   if (!reserve_held (p, 1))
     r = (pl__set_os_error (ENOMEM), PL_ENOMEM);
+  else if (!owner_holds (p, fd, start, end))
+    /* Nothing of FD's here in the table.  Perhaps an earlier unlock let
+       go in the table and then failed in the kernel (ENOLCK: cutting a
+       hole in the process's lock needs a lock record): bring the kernel
+       back to what the other owners hold, so a retried unlock does
+       release.  Otherwise a no-op for the kernel.  */
+    r = recompute (p, kset, fd, start, end);
   else
     {
       r = release_own (p, kset, fd, true, start, end);
@@ -847,6 +883,23 @@ close_fd (int fd)
   return 0;
 }
 
+/* Keep FD open until the table is empty (see orphans).  If even that
+   memory cannot be had, FD leaks: never close it early.  */
+static void
+orphan (int fd)
+{
+  if (norphans == orphans_cap)
+    {
+      size_t cap = orphans_cap ? 2 * orphans_cap : 4;
+      int *o = realloc (orphans, cap * sizeof *o);
+      if (o == NULL)
+        return;
+      orphans = o;
+      orphans_cap = cap;
+    }
+  orphans[norphans++] = fd;
+}
+
 int
 pl__table_close (pl__kernel_set kset, int fd)
 {
@@ -856,6 +909,12 @@ pl__table_close (pl__kernel_set kset, int fd)
   int r = find_for_fd (fd, &p);
   if (r != 0)
     {
+      /* fstat() failed: of FD, or of the descriptor that would tell
+         the table's first file.  FD not open: nothing to do.  Else FD's
+         file is unknown: orphan FD (pl_close(3): whatever the result,
+         FD is the library's now), and report the error.  */
+      if (r != PL_EBADF || fcntl (fd, F_GETFD) != -1)
+        orphan (fd);
       pthread_mutex_unlock (&table_mutex);
       return r;
     }

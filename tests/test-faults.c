@@ -69,6 +69,28 @@ other_process_can_lock (const char *backend)
   return WEXITSTATUS (status) == 0;
 }
 
+/* Can another process take an exclusive fcntl lock on LEN bytes of PATH
+   from START right now?  1 yes, 0 no.  */
+static int
+other_process_can_lock_range (off_t start, off_t len)
+{
+  pid_t pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      int fd = open (path, O_RDWR);
+      if (fd < 0)
+        _exit (2);
+      struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+                          .l_start = start, .l_len = len };
+      _exit (fcntl (fd, F_SETLK, &fl) == 0 ? 0 : 1);
+    }
+  int status;
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  ck_assert (WIFEXITED (status) && WEXITSTATUS (status) != 2);
+  return WEXITSTATUS (status) == 0;
+}
+
 static int
 open_file (void)
 {
@@ -971,6 +993,65 @@ START_TEST (test_lookup_fstat_eio_posix)
   unlink (path2);
 }
 END_TEST
+/* pl_close() of a descriptor whose file the table cannot tell (fstat
+   fails: EIO, a stale NFS handle).  Closing it could drop the lock
+   another descriptor of the same file holds, so it is kept open until
+   the table is empty, and closed then: the error is reported, the other
+   lock survives, and nothing leaks.  */
+START_TEST (test_close_fstat_eio_posix)
+{
+  if (!use ("posix"))
+    return;
+  int a = open_file ();
+  int c = open_file ();                 /* the same file, nothing locked */
+  ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
+  int before = count_fds ();
+  pl__sys.fstat = fake_fstat;
+  plan (1, EIO);
+  ck_assert_int_eq (pl_close (c), PL_ESYSTEM);
+  ck_assert_int_eq (pl_os_error (), EIO);
+  pl__sys_reset ();
+  ck_assert_msg (!other_process_can_lock ("posix"),
+                 "pl_close of another descriptor dropped the lock");
+  ck_assert_int_eq (count_fds (), before);      /* kept for now */
+  ck_assert_int_eq (pl_unlock (a), 0);          /* the table is empty */
+  ck_assert_int_eq (count_fds (), before - 1);  /* and C is closed */
+  after_fault ("posix", a, before - 1);
+  /* A closed descriptor is just PL_EBADF, with nothing kept.  */
+  ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
+  ck_assert_int_eq (pl_close (c), PL_EBADF);
+  ck_assert_int_eq (count_fds (), before - 1);
+  pl_close (a);
+}
+END_TEST
+
+/* An unlock that lets go in the table and then fails in the kernel
+   (ENOLCK: cutting a hole in the process's lock needs a lock record)
+   while another descriptor still holds part of the file.  The error is
+   reported, and a retried unlock releases in the kernel too.  */
+START_TEST (test_unlock_retry_after_kernel_failure_posix)
+{
+  if (!use ("posix"))
+    return;
+  int a = open_file ();
+  int c = open_file ();
+  ck_assert_int_eq (pl_lock_range (a, PL_LOCK_SH, 0, 100), 0);
+  ck_assert_int_eq (pl_lock_range (c, PL_LOCK_SH, 50, 10), 0);
+  fake_lock_call ("posix");
+  plan (1, ENOLCK);                     /* the kernel unlock of [0, 50) */
+  ck_assert_int_eq (pl_unlock_range (a, 0, 100), PL_ENOLCK);
+  pl__sys_reset ();
+  ck_assert (!other_process_can_lock_range (0, 10));    /* still held */
+  ck_assert_int_eq (pl_unlock_range (a, 0, 100), 0);    /* the retry */
+  ck_assert_msg (other_process_can_lock_range (0, 10),
+                 "a retried unlock left the kernel's lock in place");
+  ck_assert (other_process_can_lock_range (60, 40));
+  ck_assert (!other_process_can_lock_range (50, 10));   /* C's */
+  ck_assert_int_eq (pl_close (c), 0);
+  ck_assert (other_process_can_lock ("posix"));
+  pl_close (a);
+}
+END_TEST
 #endif /* PL_HAVE_POSIX */
 
 /* ---- lock objects: the pid write, the release, semaphores ----------------- */
@@ -1252,6 +1333,8 @@ faults_suite (void)
   tc = tcase_create ("table-and-close");
 #if PL_HAVE_POSIX
   tcase_add_test (tc, test_lookup_fstat_eio_posix);
+  tcase_add_test (tc, test_close_fstat_eio_posix);
+  tcase_add_test (tc, test_unlock_retry_after_kernel_failure_posix);
 #endif
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_fstat_eio_posix);
