@@ -69,28 +69,6 @@ other_process_can_lock (const char *backend)
   return WEXITSTATUS (status) == 0;
 }
 
-/* Can another process take an exclusive fcntl lock on LEN bytes of PATH
-   from START right now?  1 yes, 0 no.  */
-static int
-other_process_can_lock_range (off_t start, off_t len)
-{
-  pid_t pid = fork ();
-  ck_assert_int_ge (pid, 0);
-  if (pid == 0)
-    {
-      int fd = open (path, O_RDWR);
-      if (fd < 0)
-        _exit (2);
-      struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-                          .l_start = start, .l_len = len };
-      _exit (fcntl (fd, F_SETLK, &fl) == 0 ? 0 : 1);
-    }
-  int status;
-  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
-  ck_assert (WIFEXITED (status) && WEXITSTATUS (status) != 2);
-  return WEXITSTATUS (status) == 0;
-}
-
 static int
 open_file (void)
 {
@@ -645,11 +623,15 @@ fake_fsync (int fd)
   return fsync (fd);
 }
 
-START_TEST (test_atomic_commit_fsync_eio)
+/* One of pl_atomic_commit()'s system calls fails (INSTALL puts the fake
+   in place): the error comes back, the target TARGET keeps its old
+   content, and the temporary file is gone.  */
+static void
+atomic_commit_fault_case (const char *suffix, void (*install) (void))
 {
   pl__sys_reset ();
   char target[300];
-  snprintf (target, sizeof target, "%s.target", path);
+  snprintf (target, sizeof target, "%s.%s", path, suffix);
   FILE *f = fopen (target, "w");
   ck_assert (f != NULL);
   fputs ("old\n", f);
@@ -659,7 +641,7 @@ START_TEST (test_atomic_commit_fsync_eio)
   int fd;
   ck_assert_int_eq (pl_open_atomic (&a, target, 0644, &fd), 0);
   ck_assert_int_eq (write (fd, "new\n", 4), 4);
-  pl__sys.sync_fd = fake_fsync;
+  install ();
   plan (1, EIO);
   ck_assert_int_eq (pl_atomic_commit (a), PL_ESYSTEM);
   ck_assert_int_eq (pl_os_error (), EIO);
@@ -684,6 +666,17 @@ START_TEST (test_atomic_commit_fsync_eio)
                    "temporary file %s left behind", e->d_name);
   closedir (d);
   unlink (target);
+}
+
+static void
+install_fake_fsync (void)
+{
+  pl__sys.sync_fd = fake_fsync;
+}
+
+START_TEST (test_atomic_commit_fsync_eio)
+{
+  atomic_commit_fault_case ("target", install_fake_fsync);
 }
 END_TEST
 
@@ -1041,12 +1034,12 @@ START_TEST (test_unlock_retry_after_kernel_failure_posix)
   plan (1, ENOLCK);                     /* the kernel unlock of [0, 50) */
   ck_assert_int_eq (pl_unlock_range (a, 0, 100), PL_ENOLCK);
   pl__sys_reset ();
-  ck_assert (!other_process_can_lock_range (0, 10));    /* still held */
+  ck_assert (!other_can_lock_range (0, 10));    /* still held */
   ck_assert_int_eq (pl_unlock_range (a, 0, 100), 0);    /* the retry */
-  ck_assert_msg (other_process_can_lock_range (0, 10),
+  ck_assert_msg (other_can_lock_range (0, 10),
                  "a retried unlock left the kernel's lock in place");
-  ck_assert (other_process_can_lock_range (60, 40));
-  ck_assert (!other_process_can_lock_range (50, 10));   /* C's */
+  ck_assert (other_can_lock_range (60, 40));
+  ck_assert (!other_can_lock_range (50, 10));   /* C's */
   ck_assert_int_eq (pl_close (c), 0);
   ck_assert (other_process_can_lock ("posix"));
   pl_close (a);
@@ -1262,45 +1255,16 @@ START_TEST (test_semaphore_wait_open_fails)
 }
 END_TEST
 
-/* close() of the written temporary file fails in pl_atomic_commit: the
-   error, the target keeps its old content, the temporary file is gone.  */
+/* close() of the written temporary file fails in pl_atomic_commit.  */
+static void
+install_fake_close (void)
+{
+  pl__sys.close = fake_close;
+}
+
 START_TEST (test_atomic_commit_close_eio)
 {
-  pl__sys_reset ();
-  char target[300];
-  snprintf (target, sizeof target, "%s.target2", path);
-  FILE *f = fopen (target, "w");
-  ck_assert (f != NULL);
-  fputs ("old\n", f);
-  fclose (f);
-  int before = count_fds ();
-  pl_atomic *a;
-  int fd;
-  ck_assert_int_eq (pl_open_atomic (&a, target, 0644, &fd), 0);
-  ck_assert_int_eq (write (fd, "new\n", 4), 4);
-  pl__sys.close = fake_close;
-  plan (1, EIO);
-  ck_assert_int_eq (pl_atomic_commit (a), PL_ESYSTEM);
-  ck_assert_int_eq (pl_os_error (), EIO);
-  pl__sys_reset ();
-  ck_assert_int_eq (count_fds (), before);
-  char got[16] = "";
-  f = fopen (target, "r");
-  ck_assert (f != NULL);
-  ck_assert (fgets (got, sizeof got, f) != NULL);
-  fclose (f);
-  ck_assert_str_eq (got, "old\n");
-  char dirpath[300];
-  snprintf (dirpath, sizeof dirpath, "%s", path);
-  *strrchr (dirpath, '/') = '\0';
-  DIR *d = opendir (dirpath);
-  ck_assert (d != NULL);
-  const char *base = strrchr (target, '/') + 1;
-  for (struct dirent *e; (e = readdir (d));)
-    ck_assert_msg (!(strstr (e->d_name, base) && strcmp (e->d_name, base)),
-                   "temporary file %s left behind", e->d_name);
-  closedir (d);
-  unlink (target);
+  atomic_commit_fault_case ("target2", install_fake_close);
 }
 END_TEST
 
