@@ -14,9 +14,10 @@
    only when the last HANDLE to the file object is closed, which a
    process ending in any way does, TerminateProcess included (rule 8).
    So a parent's lock outlives its close while a child holds the
-   inherited HANDLE: open with _O_NOINHERIT.  (Wine 8 ties locks to
-   the file object alone, so there a child can take over its parent's
-   lock through an inherited HANDLE.)
+   inherited HANDLE: open with _O_NOINHERIT.  (Wine 8 decides conflicts
+   by the file object alone, so there a child can take over its
+   parent's lock through an inherited HANDLE; and it drops a process's
+   locks when the process ends.)
 
    Trap: Windows locks are mandatory.  A locked range cannot be read (an
    exclusive lock) or written (any lock) through any other HANDLE, and a
