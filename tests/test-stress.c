@@ -9,8 +9,9 @@
    of the fairness run.
 
    Sizes: the defaults keep each backend's run to a few seconds on a
-   loaded two-core machine; PL_STRESS=full makes them ten times larger
-   (and the fairness run 10 s).  PL_STRESS_BREAK=1 makes the workers skip
+   loaded two-core machine, but for the fairness run, which lasts the
+   10 s issue 6 asks for; PL_STRESS=full makes the others ten times
+   larger.  PL_STRESS_BREAK=1 makes the workers skip
    the lock (the read-modify-write stays): every lost-update and torn-read
    test must then fail, which is how one checks that they can.
 
@@ -686,7 +687,7 @@ START_TEST (test_fairness)
 {
   ot_use_backend (_i);
   enum { P = 8 };
-  double seconds = full () ? 10 : 3;
+  double seconds = 10;
   const char *path = ot_path ("fair");
   int go[2];
   ck_assert_int_eq (pipe (go), 0);
