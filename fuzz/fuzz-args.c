@@ -5,8 +5,8 @@
    The input, split at NUL bytes, is an argument vector (up to 64
    arguments after argv[0], each in a buffer of exactly its size).  The
    tool's own option parser, parse_options() in src/portalock.c, runs on
-   it: this file includes portalock.c with its main() renamed, and
-   exit() turned into a longjmp back here, so that the usage errors,
+   it: this file includes portalock.c (and message.c, run-posix.c) with
+   its main() renamed, and exit() turned into a longjmp back here, so that the usage errors,
    --help and --version (which print and exit) are covered in-process.
    A --backend or --fcntl choice is also applied (pl_set_backend(), then
    reset), as main() does.
@@ -35,8 +35,11 @@ fuzz_exit (int status)
   longjmp (exit_jump, 1);
 }
 
+/* The tool's own files, with die()'s exit() caught too (message.c).  */
 #define main portalock_main
 #define exit fuzz_exit
+#include "message.c"
+#include "run-posix.c"
 #include "portalock.c"
 #undef exit
 #undef main
