@@ -463,18 +463,33 @@ after_object_fault (pl_lockfile *lf, int before)
   pl_lockfile_free (lf);
 }
 
+/* A lock object's acquire meets ERR from the system call INSTALL fakes:
+   PL_ESYSTEM with ERR behind it, nothing open, nothing held, and the
+   next acquire works.  */
 static void
-open_fault_case (int err)
+acquire_fault_case (void (*install) (void), int err)
 {
   if (!use (NULL))
     return;
   pl_lockfile *lf = new_pidfile_lock ();
   int before = count_fds ();
-  pl__sys.open = fake_open;
+  install ();
   plan (1, err);
   ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ESYSTEM);
   ck_assert_int_eq (pl_os_error (), err);
   after_object_fault (lf, before);
+}
+
+static void
+install_fake_open (void)
+{
+  pl__sys.open = fake_open;
+}
+
+static void
+open_fault_case (int err)
+{
+  acquire_fault_case (install_fake_open, err);
 }
 
 START_TEST (test_open_emfile) { open_fault_case (EMFILE); }
@@ -1097,17 +1112,15 @@ END_TEST
 
 /* fstat of the freshly opened lock file fails: the error, and the
    descriptor is closed.  */
+static void
+install_fake_fstat (void)
+{
+  pl__sys.fstat = fake_fstat;
+}
+
 START_TEST (test_lockfile_fstat_eio)
 {
-  if (!use (NULL))
-    return;
-  pl_lockfile *lf = new_pidfile_lock ();
-  int before = count_fds ();
-  pl__sys.fstat = fake_fstat;
-  plan (1, EIO);
-  ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ESYSTEM);
-  ck_assert_int_eq (pl_os_error (), EIO);
-  after_object_fault (lf, before);
+  acquire_fault_case (install_fake_fstat, EIO);
 }
 END_TEST
 
