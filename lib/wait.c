@@ -4,26 +4,37 @@
    This file is part of portalock, under the GNU LGPL 2.1 or later.
 
    The technique (measured, see ../shared/PERFORMANCE.md and bench/P4, P5):
-   a helper thread sits in the backend's bare blocking system call
-   (kernel_wait: flock (fd, LOCK_EX), fcntl F_OFD_SETLKW, F_SETLKW) on the
-   SAME descriptor, so the kernel wakes it the moment the holder lets go;
-   the calling thread waits on a condition variable for the helper or for
-   the deadline (CLOCK_MONOTONIC).  At the deadline the helper is
-   cancelled -- asynchronously, since flock(2) is not a cancellation point
-   -- and joined.  Then ONE final non-blocking attempt through the
-   backend decides: success means FD holds the lock (the helper got it
-   just before it died, or it came free), "held" means it does not.
-   Without that attempt a release that lands at the deadline gives wrong
-   "timed out" answers.  The helper thread is kept for the next wait when
-   it was not cancelled, so a wait costs a condition-variable hand-off,
-   not a thread creation.
+   a helper thread, started for the wait, sits in the backend's bare
+   blocking system call (kernel_wait: flock (fd, LOCK_EX), fcntl
+   F_OFD_SETLKW, F_SETLKW) on the SAME descriptor, so the kernel wakes it
+   the moment the holder lets go; the calling thread waits on a condition
+   variable for the helper or for the deadline (CLOCK_MONOTONIC).  At the
+   deadline the helper is cancelled -- asynchronously, since flock(2) is
+   not a cancellation point -- and joined.  Then ONE final non-blocking
+   attempt through the backend decides: success means FD holds the lock
+   (the helper got it just before it died, or it came free), "held" means
+   it does not.  Without that attempt a release that lands at the
+   deadline gives wrong "timed out" answers.
 
-   Why this one: the hand-off is one futex wake after the kernel's own
-   (about 2x a blocking acquire here), the waiting process sleeps in the
-   kernel (no CPU), and nothing is installed that the application did not
-   ask for.  The alternatives measured worse: polling (120-450x), a
-   forked helper (cost grows with the process's memory), a timer signal
-   (needs a signal the application owns).
+   Why this one: the hand-off is one wake-up after the kernel's own, the
+   waiting process sleeps in the kernel (no CPU), and nothing is installed
+   that the application did not ask for.  The alternatives measured worse:
+   polling (120-450x), a forked helper (cost grows with the process's
+   memory), a timer signal (needs a signal the application owns).
+
+   Why a new thread per wait, not a kept one: measured on the 2-vCPU
+   guests here (bench/bench-wait, P4), a kept helper gave a hand-over of
+   either ~15 us or ~90 us, median 80-130 us, 8-10x a blocking lock: the
+   scheduler put the caller and the kept helper to sleep on different
+   CPUs, and the caller's wake-up then had to bring a halted virtual CPU
+   back (~80 us here; a same-CPU wake-up costs ~5 us).  Sync wake-ups
+   through pipes, pinning the helper to the caller's CPU, and pinning
+   both were tried and stayed bimodal.  A thread created for the wait is
+   placed by the scheduler's fork balancing, and gave 27-33 us, 1.3-1.7x
+   a blocking lock, in every run.  It costs a thread creation (~15-30 us
+   of CPU) per wait that has to wait at all, off the hand-over's path, and
+   leaves nothing behind between waits: no thread, no descriptor, nothing
+   for fork() to copy.
 
    Traps, handled here:
    - Asynchronous cancellation is only safe around a bare system call: the
@@ -35,15 +46,18 @@
      signal deliverable regardless.
    - The first pthread_cancel makes glibc dlopen libgcc_s; at that moment
      (the deadline) it can fail (no free descriptor) and glibc then aborts.
-     So libgcc_s is loaded when the first helper is made, and if that
+     So libgcc_s is loaded before the first helper is made, and if that
      fails the wait polls instead.  The library also pins itself then
-     (RTLD_NODELETE): a dlclose() must not unmap the kept helper's code.
+     (RTLD_NODELETE): a helper that handed over may still be returning
+     through this library's code after the wait returned, and a dlclose()
+     must not unmap it.
+   - On success the helper is detached, not joined: joining would wait for
+     its exit, a third wake-up on the hand-over path.  The job it shares
+     with the caller is reference-counted for that reason.
    - A signal caught by the application wakes the condition wait early:
      the loop re-checks the monotonic clock, so the wait goes on.
    - The calling thread is not cancellable during the wait: cancelling it
      would orphan a helper that could take the lock behind its back.
-   - After fork the kept helper does not exist in the child: it is
-     recognised by its pid and forgotten.
    - AddressSanitizer reports a false stack-buffer-underflow when a
      cancelled thread ends (google/sanitizers#1399): run sanitizer builds
      with ASAN_OPTIONS=use_sigaltstack=0.
@@ -233,36 +247,23 @@ next_backoff (double backoff, double cap)
 
 #if PL_WAIT_THREADS
 
-enum helper_state
+/* One wait's job, shared by the caller and its helper thread.  It lives
+   on the heap: on success the caller returns while the helper may still
+   be leaving pthread_cond_signal, so the last of the two to let go of it
+   (REFS) frees it.  */
+struct job
 {
-  HELPER_IDLE,          /* waiting for a job */
-  HELPER_JOB,           /* a job is posted or running */
-  HELPER_DONE,          /* kernel_wait returned; result is valid */
-  HELPER_QUIT           /* exit */
-};
-
-struct helper
-{
-  pthread_t thread;
   pthread_mutex_t mutex;
-  pthread_cond_t job_cond;      /* the helper waits here */
   pthread_cond_t done_cond;     /* the caller waits here, on PL_CLOCK */
-  enum helper_state state;
-  bool abandoned;               /* cancelled: exit, report nothing */
-  pid_t pid;                    /* the process that made the thread */
-  /* The job, copied by the helper before it enables cancellation.  */
+  bool done;                    /* kernel_wait returned; RESULT is valid */
+  int result;                   /* 0 or -errno */
+  atomic_int refs;
   int (*kernel_wait) (int, enum pl__mode, const struct pl__range *);
   int fd;
   enum pl__mode mode;
   bool whole;
   struct pl__range range;
-  int result;                   /* 0 or -errno */
 };
-
-/* One kept helper, idle.  Taken and given back with atomic exchanges
-   (no mutex, so that fork never copies it locked).  A second concurrent
-   waiter makes its own helper and ends it afterwards.  */
-static _Atomic (struct helper *) spare;
 
 /* Make COND wait on PL_CLOCK where the system lets us choose.  */
 void
@@ -294,17 +295,32 @@ pl__cond_wait_until (pthread_cond_t *cond, pthread_mutex_t *mutex,
   return pthread_cond_timedwait (cond, mutex, until);
 }
 
-/* Runs in the helper with cancellation disabled and deferred, except
-   around the bare system call.  pthread_setcancelstate/type are
-   async-cancel-safe.  */
-static int
-run_job (int (*kernel_wait) (int, enum pl__mode, const struct pl__range *),
-         int fd, enum pl__mode mode, const struct pl__range *range)
+static void
+job_free (struct job *j)
 {
+  pthread_mutex_destroy (&j->mutex);
+  pthread_cond_destroy (&j->done_cond);
+  free (j);
+}
+
+static void
+job_unref (struct job *j)
+{
+  if (atomic_fetch_sub (&j->refs, 1) == 1)
+    job_free (j);
+}
+
+/* Runs in the helper with cancellation disabled, except around the bare
+   system call, where it is asynchronous.  pthread_setcancelstate and
+   pthread_setcanceltype are async-cancel-safe.  */
+static int
+run_job (const struct job *j)
+{
+  struct pl__range range = j->range;
   int old;
   pthread_setcanceltype (PTHREAD_CANCEL_ASYNCHRONOUS, &old);
   pthread_setcancelstate (PTHREAD_CANCEL_ENABLE, &old);
-  int r = kernel_wait (fd, mode, range);
+  int r = j->kernel_wait (j->fd, j->mode, j->whole ? NULL : &range);
   pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, &old);
   pthread_setcanceltype (PTHREAD_CANCEL_DEFERRED, &old);
   return r;
@@ -313,40 +329,18 @@ run_job (int (*kernel_wait) (int, enum pl__mode, const struct pl__range *),
 static void *
 helper_main (void *arg)
 {
-  struct helper *h = arg;
+  struct job *j = arg;
   int old;
   pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, &old);
-  pthread_mutex_lock (&h->mutex);
-  for (;;)
-    {
-      while (h->state != HELPER_JOB && h->state != HELPER_QUIT)
-        pthread_cond_wait (&h->job_cond, &h->mutex);
-      if (h->state == HELPER_QUIT)
-        break;
-      struct pl__range range = h->range;
-      const struct pl__range *rp = h->whole ? NULL : &range;
-      int (*kernel_wait) (int, enum pl__mode, const struct pl__range *)
-        = h->kernel_wait;
-      int fd = h->fd;
-      enum pl__mode mode = h->mode;
-      pthread_mutex_unlock (&h->mutex);
-
-      int r = run_job (kernel_wait, fd, mode, rp);
-
-      pthread_mutex_lock (&h->mutex);
-      if (h->abandoned)
-        break;          /* the caller cancelled us and will join */
-      h->result = r;
-      h->state = HELPER_DONE;
-      /* Wake the caller with the mutex released, so that it does not
-         wake only to block on the mutex again (a second wake-up on the
-         hand-over path).  H stays valid: the caller frees it only after
-         joining, and the next job waits for the mutex.  */
-      pthread_mutex_unlock (&h->mutex);
-      pthread_cond_signal (&h->done_cond);
-      pthread_mutex_lock (&h->mutex);
-    }
-  pthread_mutex_unlock (&h->mutex);
+  int r = run_job (j);
+  pthread_mutex_lock (&j->mutex);
+  j->result = r;
+  j->done = true;
+  pthread_mutex_unlock (&j->mutex);
+  /* Signalled with the mutex released, so that the caller does not wake
+     only to block on the mutex again.  */
+  pthread_cond_signal (&j->done_cond);
+  job_unref (j);
   return NULL;
 }
 
@@ -362,8 +356,9 @@ cancel_ready (void)
     {
       void *handle = dlopen (LIBGCC_S_SO, RTLD_NOW | RTLD_NODELETE);
       r = handle ? 1 : -1;
-      /* A kept helper runs this library's code: the library must stay
-         mapped even if the program dlclose()s it.  */
+      /* A finished helper may still be on its way out of this library's
+         code when the wait returns: the library must stay mapped even if
+         the program dlclose()s it.  */
       Dl_info self;
       if (r > 0 && dladdr ((void *) pl__lock_wait, &self) && self.dli_fname)
         dlopen (self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
@@ -375,29 +370,12 @@ cancel_ready (void)
 # endif
 }
 
-static void
-helper_free (struct helper *h)
-{
-  pthread_mutex_destroy (&h->mutex);
-  pthread_cond_destroy (&h->job_cond);
-  pthread_cond_destroy (&h->done_cond);
-  free (h);
-}
-
-static struct helper *
-helper_new (void)
+/* Start the helper thread on J, or return false.  */
+static bool
+helper_start (pthread_t *thread, struct job *j)
 {
   if (!cancel_ready ())
-    return NULL;
-  struct helper *h = calloc (1, sizeof *h);
-  if (h == NULL)
-    return NULL;
-  pthread_mutex_init (&h->mutex, NULL);
-  pthread_cond_init (&h->job_cond, NULL);
-  pl__cond_init (&h->done_cond);
-  h->state = HELPER_IDLE;
-  h->pid = getpid ();
-
+    return false;
   /* A small stack: the helper only makes one system call.  */
   pthread_attr_t attr;
   pthread_attr_init (&attr);
@@ -407,44 +385,10 @@ helper_new (void)
   sigset_t all, old;
   sigfillset (&all);
   pthread_sigmask (SIG_SETMASK, &all, &old);
-  int err = pthread_create (&h->thread, &attr, helper_main, h);
+  int err = pthread_create (thread, &attr, helper_main, j);
   pthread_sigmask (SIG_SETMASK, &old, NULL);
   pthread_attr_destroy (&attr);
-  if (err != 0)
-    {
-      helper_free (h);
-      return NULL;
-    }
-  return h;
-}
-
-static void
-helper_quit (struct helper *h)
-{
-  pthread_mutex_lock (&h->mutex);
-  h->state = HELPER_QUIT;
-  pthread_cond_signal (&h->job_cond);
-  pthread_mutex_unlock (&h->mutex);
-  pthread_join (h->thread, NULL);
-  helper_free (h);
-}
-
-static struct helper *
-helper_get (void)
-{
-  struct helper *h = atomic_exchange (&spare, NULL);
-  if (h && h->pid != getpid ())
-    h = NULL;           /* made before a fork: its thread is not here;
-                           its memory is the parent's to free, leak it */
-  return h ? h : helper_new ();
-}
-
-static void
-helper_put (struct helper *h)
-{
-  struct helper *expected = NULL;
-  if (!atomic_compare_exchange_strong (&spare, &expected, h))
-    helper_quit (h);
+  return err == 0;
 }
 
 enum pl__wait_outcome
@@ -452,47 +396,56 @@ pl__wait_call (pl__kernel_wait_fn kernel_wait, int fd, enum pl__mode mode,
                const struct pl__range *range,
                const struct timespec *deadline, int *result)
 {
-  struct helper *h = helper_get ();
-  if (h == NULL)
+  struct job *j = calloc (1, sizeof *j);
+  if (j == NULL)
     return PL__WAIT_NO_HELPER;
-
-  pthread_mutex_lock (&h->mutex);
-  h->kernel_wait = kernel_wait;
-  h->fd = fd;
-  h->mode = mode;
-  h->whole = range == NULL;
+  pthread_mutex_init (&j->mutex, NULL);
+  pl__cond_init (&j->done_cond);
+  atomic_init (&j->refs, 2);
+  j->kernel_wait = kernel_wait;
+  j->fd = fd;
+  j->mode = mode;
+  j->whole = range == NULL;
   if (range)
-    h->range = *range;
-  h->state = HELPER_JOB;
-  pthread_cond_signal (&h->job_cond);
+    j->range = *range;
 
-  while (h->state != HELPER_DONE)
+  pthread_t thread;
+  if (!helper_start (&thread, j))
     {
-      int err = pl__cond_wait_until (&h->done_cond, &h->mutex, deadline);
+      job_free (j);
+      return PL__WAIT_NO_HELPER;
+    }
+
+  pthread_mutex_lock (&j->mutex);
+  while (!j->done)
+    {
+      int err = pl__cond_wait_until (&j->done_cond, &j->mutex, deadline);
       /* Spurious wake-ups, and wake-ups by a signal the application
          caught, land here too: only the clock ends the wait.  (The only
          other error, EINVAL, needs an invalid UNTIL: ts_add normalises
          every deadline.)  */
-      if (err == ETIMEDOUT && h->state != HELPER_DONE && passed (deadline))
+      if (err == ETIMEDOUT && !j->done && passed (deadline))
         break;
     }
+  bool done = j->done;
+  *result = j->result;
+  pthread_mutex_unlock (&j->mutex);
 
-  if (h->state == HELPER_DONE)
+  if (done)
     {
-      *result = h->result;
-      h->state = HELPER_IDLE;
-      pthread_mutex_unlock (&h->mutex);
-      helper_put (h);
+      /* The helper is past kernel_wait and on its way out: let it go.  */
+      pthread_detach (thread);
+      job_unref (j);
       return PL__WAIT_FINISHED;
     }
 
   /* Deadline.  The helper holds no mutex while it can be cancelled; if
-     it is past kernel_wait, it sees ABANDONED and exits by itself.  */
-  h->abandoned = true;
-  pthread_cancel (h->thread);
-  pthread_mutex_unlock (&h->mutex);
-  pthread_join (h->thread, NULL);
-  helper_free (h);
+     it is already past kernel_wait, the cancellation stays pending and
+     it ends by itself.  Joined either way, so that no kernel wait is in
+     progress when the caller makes its final attempt.  */
+  pthread_cancel (thread);
+  pthread_join (thread, NULL);
+  job_free (j);
   return PL__WAIT_DEADLINE;
 }
 
