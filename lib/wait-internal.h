@@ -58,7 +58,7 @@ enum pl__wait_outcome
   PL__WAIT_NO_HELPER    /* no helper thread to be had: poll instead */
 };
 
-/* Run KERNEL_WAIT (FD, MODE, RANGE) in the kept helper thread until it
+/* Run KERNEL_WAIT (FD, MODE, RANGE) in a helper thread until it
    returns or DEADLINE passes, whichever comes first.  The caller's
    signals do not end it.  Used by pl__lock_wait() and by the inode
    table, which must hold a reservation around the kernel wait.  */
