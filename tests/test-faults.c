@@ -25,25 +25,13 @@
 #include <unistd.h>
 
 #include "portalock.h"
+#include "testutil.h"
 #include "backend-internal.h"
 #include "syscall-internal.h"
 
 static char path[256];
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static int
-count_fds (void)
-{
-  DIR *d = opendir ("/proc/self/fd");
-  if (d == NULL)
-    return -1;
-  int n = 0;
-  while (readdir (d))
-    n++;
-  closedir (d);
-  return n;
-}
 
 /* Can another process take an exclusive lock on PATH right now, with the
    raw primitive of BACKEND?  1 yes, 0 no.  */
@@ -210,7 +198,7 @@ static void
 after_fault (const char *backend, int fd, int fds_before)
 {
   pl__sys_reset ();
-  ck_assert_int_eq (count_fds (), fds_before);
+  ck_assert_int_eq (test_count_fds (), fds_before);
   ck_assert_msg (other_process_can_lock (backend),
                  "%s: a lock was left held after the fault", backend);
   ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX | PL_LOCK_NB), 0);
@@ -227,7 +215,7 @@ enolck_case (const char *backend, int flags)
   if (!use (backend))
     return;
   int fd = open_file ();
-  int before = count_fds ();
+  int before = test_count_fds ();
   fake_lock_call (backend);
   plan (1, ENOLCK);
   ck_assert_int_eq (pl_lock (fd, flags), PL_ENOLCK);
@@ -302,7 +290,7 @@ START_TEST (test_edeadlk_after_eintr_posix)
     return;
   int fd = open_file ();
   int other = open_file ();
-  int before = count_fds ();
+  int before = test_count_fds ();
   atomic_store (&edeadlk_eintrs, 0);
   pl__sys.fcntl_lock = fake_fcntl_deadlock;
   ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), PL_EDEADLK);
@@ -365,13 +353,13 @@ START_TEST (test_fstat_eio_posix)
   int b = open (path2, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   ck_assert_int_ge (b, 0);
   ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
-  int before = count_fds ();
+  int before = test_count_fds ();
   pl__sys.fstat = fake_fstat;
   plan (1, EIO);
   ck_assert_int_eq (pl_lock (b, PL_LOCK_EX), PL_ESYSTEM);
   ck_assert_int_eq (pl_os_error (), EIO);
   pl__sys_reset ();
-  ck_assert_int_eq (count_fds (), before);
+  ck_assert_int_eq (test_count_fds (), before);
   ck_assert_int_eq (pl_lock (b, PL_LOCK_EX | PL_LOCK_NB), 0);
   ck_assert_int_eq (pl_close (b), 0);
   ck_assert_int_eq (pl_unlock (a), 0);
@@ -390,7 +378,7 @@ close_case (const char *backend, int err, int expect)
   if (!use (backend))
     return;
   int fd = open_file ();
-  int before = count_fds ();
+  int before = test_count_fds ();
   ck_assert_int_eq (pl_lock (fd, PL_LOCK_EX), 0);
   pl__sys.close = fake_close;
   plan (1, err);
@@ -398,7 +386,7 @@ close_case (const char *backend, int err, int expect)
   if (expect != 0)
     ck_assert_int_eq (pl_os_error (), err);
   pl__sys_reset ();
-  ck_assert_int_eq (count_fds (), before - 1);
+  ck_assert_int_eq (test_count_fds (), before - 1);
   ck_assert (other_process_can_lock (backend));
 }
 
@@ -455,7 +443,7 @@ static void
 after_object_fault (pl_lockfile *lf, int before)
 {
   pl__sys_reset ();
-  ck_assert_int_eq (count_fds (), before);
+  ck_assert_int_eq (test_count_fds (), before);
   ck_assert (other_process_can_lock (pl_backend ()));
   ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
   ck_assert (!other_process_can_lock (pl_backend ()));
@@ -472,7 +460,7 @@ acquire_fault_case (void (*install) (void), int err)
   if (!use (NULL))
     return;
   pl_lockfile *lf = new_pidfile_lock ();
-  int before = count_fds ();
+  int before = test_count_fds ();
   install ();
   plan (1, err);
   ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ESYSTEM);
@@ -505,7 +493,7 @@ pid_write_fault_case (int err)
   if (!use (NULL))
     return;
   pl_lockfile *lf = new_pidfile_lock ();
-  int before = count_fds ();
+  int before = test_count_fds ();
   pl__sys.write = fake_write;
   plan (1, err);
   ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ESYSTEM);
@@ -556,7 +544,7 @@ START_TEST (test_lock_errno_mapping)
   if (!use (b))
     return;
   int fd = open_file ();
-  int before = count_fds ();
+  int before = test_count_fds ();
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     {
       /* fcntl's F_SETLK (and lockf's F_TLOCK) may say EACCES for "held
@@ -590,7 +578,7 @@ START_TEST (test_open_errno_mapping)
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     {
       pl_lockfile *lf = new_pidfile_lock ();
-      int before = count_fds ();
+      int before = test_count_fds ();
       pl__sys.open = fake_open;
       plan (1, map[i].err);
       ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), map[i].code);
@@ -611,7 +599,7 @@ START_TEST (test_object_on_directory_and_fifo)
   snprintf (fifo, sizeof fifo, "%s.fifo", path);
   ck_assert_int_eq (mkdir (dir, 0700), 0);
   ck_assert_int_eq (mkfifo (fifo, 0600), 0);
-  int before = count_fds ();
+  int before = test_count_fds ();
   struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
   o.open = PL_OPEN_READ;
   o.flags = PL_LOCK_SH | PL_LOCK_NB;
@@ -622,7 +610,7 @@ START_TEST (test_object_on_directory_and_fifo)
   ck_assert_int_eq (pl_lockfile_new (&lf, fifo, &o), 0);
   ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_EINVAL);
   pl_lockfile_free (lf);
-  ck_assert_int_eq (count_fds (), before);
+  ck_assert_int_eq (test_count_fds (), before);
   rmdir (dir);
   unlink (fifo);
 }
@@ -651,7 +639,7 @@ atomic_commit_fault_case (const char *suffix, void (*install) (void))
   ck_assert (f != NULL);
   fputs ("old\n", f);
   fclose (f);
-  int before = count_fds ();
+  int before = test_count_fds ();
   pl_atomic *a;
   int fd;
   ck_assert_int_eq (pl_open_atomic (&a, target, 0644, &fd), 0);
@@ -661,7 +649,7 @@ atomic_commit_fault_case (const char *suffix, void (*install) (void))
   ck_assert_int_eq (pl_atomic_commit (a), PL_ESYSTEM);
   ck_assert_int_eq (pl_os_error (), EIO);
   pl__sys_reset ();
-  ck_assert_int_eq (count_fds (), before);
+  ck_assert_int_eq (test_count_fds (), before);
   char got[16] = "";
   f = fopen (target, "r");
   ck_assert (f != NULL);
@@ -900,7 +888,7 @@ wait_fails_case (const char *backend, bool timed, int err, int code)
   if (!use (backend))
     return;
   int fd = open_file ();
-  int before = count_fds ();
+  int before = test_count_fds ();
   fail_errno = err;
 #if PL_HAVE_FLOCK
   if (strcmp (backend, "flock") == 0)
@@ -940,7 +928,7 @@ START_TEST (test_timed_enolck_posix)
   if (!use ("posix"))
     return;
   int fd = open_file ();
-  int before = count_fds ();
+  int before = test_count_fds ();
   fake_lock_call ("posix");
   plan (1, ENOLCK);
   ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 30), PL_ENOLCK);
@@ -968,7 +956,7 @@ START_TEST (test_lookup_fstat_eio_posix)
   int c = open_file ();
   ck_assert_int_ge (b, 0);
   ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
-  int before = count_fds ();
+  int before = test_count_fds ();
 
   pl__sys.fstat = fake_fstat;
   plan (1, EIO);                        /* b's own fstat */
@@ -987,7 +975,7 @@ START_TEST (test_lookup_fstat_eio_posix)
   ck_assert_int_eq (atomic_load (&calls), 2);
   pl__sys_reset ();
 
-  ck_assert_int_eq (count_fds (), before);
+  ck_assert_int_eq (test_count_fds (), before);
   ck_assert (!other_process_can_lock ("posix"));
   ck_assert_int_eq (pl_lock (c, PL_LOCK_SH | PL_LOCK_NB), PL_EBUSY);
   ck_assert_int_eq (pl_unlock (c), 0);
@@ -1013,7 +1001,7 @@ START_TEST (test_close_fstat_eio_posix)
   int a = open_file ();
   int c = open_file ();                 /* the same file, nothing locked */
   ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
-  int before = count_fds ();
+  int before = test_count_fds ();
   pl__sys.fstat = fake_fstat;
   plan (1, EIO);
   ck_assert_int_eq (pl_close (c), PL_ESYSTEM);
@@ -1021,14 +1009,14 @@ START_TEST (test_close_fstat_eio_posix)
   pl__sys_reset ();
   ck_assert_msg (!other_process_can_lock ("posix"),
                  "pl_close of another descriptor dropped the lock");
-  ck_assert_int_eq (count_fds (), before);      /* kept for now */
+  ck_assert_int_eq (test_count_fds (), before);      /* kept for now */
   ck_assert_int_eq (pl_unlock (a), 0);          /* the table is empty */
-  ck_assert_int_eq (count_fds (), before - 1);  /* and C is closed */
+  ck_assert_int_eq (test_count_fds (), before - 1);  /* and C is closed */
   after_fault ("posix", a, before - 1);
   /* A closed descriptor is just PL_EBADF, with nothing kept.  */
   ck_assert_int_eq (pl_lock (a, PL_LOCK_EX), 0);
   ck_assert_int_eq (pl_close (c), PL_EBADF);
-  ck_assert_int_eq (count_fds (), before - 1);
+  ck_assert_int_eq (test_count_fds (), before - 1);
   pl_close (a);
 }
 END_TEST
@@ -1101,7 +1089,7 @@ START_TEST (test_pid_write_no_progress)
   if (!use (NULL))
     return;
   pl_lockfile *lf = new_pidfile_lock ();
-  int before = count_fds ();
+  int before = test_count_fds ();
   pl__sys.write = zero_write;
   ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), PL_ESYSTEM);
   ck_assert_int_eq (pl_os_error (), ENOSPC);
@@ -1151,7 +1139,7 @@ release_fault_case (const char *backend, bool in_close)
   if (!use (backend))
     return;
   pl_lockfile *lf = new_pidfile_lock ();
-  int before = count_fds ();
+  int before = test_count_fds ();
   ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
   plan (1, EIO);
   if (in_close)
@@ -1191,7 +1179,7 @@ START_TEST (test_temporary_release_fstat_eio)
   o.behaviour = PL_LOCKFILE_TEMPORARY;
   pl_lockfile *lf;
   ck_assert_int_eq (pl_lockfile_new (&lf, path, &o), 0);
-  int before = count_fds ();
+  int before = test_count_fds ();
   ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
   pl__sys.fstat = fake_fstat;
   plan (1, EIO);
@@ -1199,7 +1187,7 @@ START_TEST (test_temporary_release_fstat_eio)
   ck_assert_int_eq (pl_os_error (), EIO);
   ck_assert_int_eq (access (path, F_OK), 0);            /* still there */
   pl__sys_reset ();
-  ck_assert_int_eq (count_fds (), before);
+  ck_assert_int_eq (test_count_fds (), before);
   ck_assert (other_process_can_lock (pl_backend ()));
   /* Without the fault: removed.  */
   ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
@@ -1243,7 +1231,7 @@ START_TEST (test_semaphore_wait_open_fails)
   o.timeout = 30;
   pl_semaphore *s;
   ck_assert_int_eq (pl_semaphore_new (&s, dir, "sem", 1, &o), 0);
-  int before = count_fds ();
+  int before = test_count_fds ();
   pl__sys.open = fake_open;
   plan_after (1, 1, EMFILE);            /* the sweep's open works */
   double t0 = (double) time (NULL);
@@ -1251,7 +1239,7 @@ START_TEST (test_semaphore_wait_open_fails)
   ck_assert_int_eq (pl_os_error (), EMFILE);
   ck_assert ((double) time (NULL) - t0 < 20);
   pl__sys_reset ();
-  ck_assert_int_eq (count_fds (), before);
+  ck_assert_int_eq (test_count_fds (), before);
 
   ck_assert_int_eq (write (go[1], "", 1), 1);           /* let go */
   int status;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "portalock.h"
+#include "testutil.h"
 #include "objtest.h"
 
 static const char *
@@ -75,21 +76,6 @@ run_children (int n, int (*fn) (int))
         bad++;
     }
   ck_assert_msg (bad == 0, "%d of %d children failed", bad, n);
-}
-
-/* Descriptors open in this process, or -1 where the system cannot
-   tell.  */
-static int
-test_fds (void)
-{
-  DIR *d = opendir ("/proc/self/fd");
-  if (d == NULL)
-    return -1;
-  int n = 0;
-  while (readdir (d))
-    n++;
-  closedir (d);
-  return n;
 }
 
 static pl_lockfile *
@@ -779,7 +765,7 @@ START_TEST (test_lockfile_release_flush_fails)
   struct pl_lockfile_options o = PL_LOCKFILE_OPTIONS_INIT;
   o.open = PL_OPEN_WRITE | PL_OPEN_TRUNCATE | PL_OPEN_CREATE;
   pl_lockfile *lf = new_lock (path, &o);
-  int fds = test_fds ();
+  int fds = test_count_fds ();
   FILE *fp;
   ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, &fp), 0);
   static char block[4096];
@@ -799,7 +785,7 @@ START_TEST (test_lockfile_release_flush_fails)
   ck_assert_int_eq (err, EFBIG);
   ck_assert_uint_eq (pl_lockfile_depth (lf), 0);
   if (fds >= 0)
-    ck_assert_int_eq (test_fds (), fds);
+    ck_assert_int_eq (test_count_fds (), fds);
   ck_assert (ot_free_for (path, true));
   ck_assert_int_eq (pl_lockfile_acquire (lf, NULL, NULL), 0);
   pl_lockfile_free (lf);
