@@ -64,7 +64,13 @@ struct pl__range
      then one final non-blocking attempt; see backend-win32.c).  wait.c calls it instead of using a helper thread, with
      TIMEOUT > 0 and finite; it returns what pl__lock_wait() returns
      (wait-internal.h): 0, PL_ETIMEDOUT no earlier than TIMEOUT (no lock
-     held), or an error; signals must not shorten it.  */
+     held), or an error; signals must not shorten it.  Or, when it cannot
+     wait its own way this time (no helper thread to be had), it returns
+     PL__WAIT_GENERIC, holding no lock on RANGE, and wait.c's backoff loop
+     waits instead, until the same deadline.  */
+/* lock_timed's "wait the generic way" (error codes are negative).  */
+#define PL__WAIT_GENERIC 1
+
 struct pl__backend
 {
   const char *name;

@@ -508,18 +508,6 @@ waiter_put (struct waiter *w)
     waiter_quit (w);
 }
 
-/* Milliseconds for WaitForSingleObject until DEADLINE, rounded up (an
-   early wake-up is re-checked against the clock anyway).  */
-static DWORD
-ms_until (const struct timespec *deadline)
-{
-  double left = pl__remaining (deadline) * 1e3;
-  if (left >= 4e9)
-    return 4000000000u;        /* below INFINITE; the loop goes on */
-  DWORD ms = (DWORD) left;
-  return ms < left ? ms + 1 : ms;
-}
-
 /* Have W take RANGE of H with FLAGS, waiting until DEADLINE at most.
    true: the helper finished by itself, *RESULT is take()'s answer (0, or
    an error -- ERROR_OPERATION_ABORTED if another thread of the program
@@ -541,7 +529,7 @@ waiter_run (struct waiter *w, HANDLE h, DWORD flags,
 
   for (;;)
     {
-      if (WaitForSingleObject (w->done, ms_until (deadline))
+      if (WaitForSingleObject (w->done, pl__ms_until (deadline))
           == WAIT_OBJECT_0)
         {
           *result = w->result;
@@ -568,23 +556,6 @@ waiter_run (struct waiter *w, HANDLE h, DWORD flags,
   return false;
 }
 
-/* Where no helper thread can be made: try without waiting, sleeping with
-   a backoff from 1 ms doubling to 64 ms in between, until DEADLINE.  */
-static DWORD
-poll_until (HANDLE h, DWORD flags, const struct pl__range *range,
-            const struct timespec *deadline)
-{
-  double nap = 1e-3;
-  for (;;)
-    {
-      pl__sleep_until (deadline, nap);
-      DWORD err = take (h, flags | LOCKFILE_FAIL_IMMEDIATELY, range, NULL);
-      if (err != ERROR_LOCK_VIOLATION || pl__passed (deadline))
-        return err;
-      nap = nap < 64e-3 ? 2 * nap : nap;
-    }
-}
-
 static int
 win32_lock_timed (int fd, enum pl__mode mode, const struct pl__range *range,
                   double timeout)
@@ -604,17 +575,11 @@ win32_lock_timed (int fd, enum pl__mode mode, const struct pl__range *range,
   if (err != ERROR_LOCK_VIOLATION)
     return lock_result (h, err);
 
+  /* Where no helper thread can be made, wait.c's backoff loop waits
+     instead.  */
   struct waiter *w = waiter_get ();
   if (w == NULL)
-    {
-      err = poll_until (h, flags, range, &deadline);
-      if (err == ERROR_LOCK_VIOLATION)
-        {
-          pl__set_os_error ((int) err);
-          return PL_ETIMEDOUT;  /* still held at the deadline */
-        }
-      return lock_result (h, err);
-    }
+    return PL__WAIT_GENERIC;
   if (waiter_run (w, h, flags, range, &deadline, &err))
     return lock_result (h, err);
   /* Stopped at the deadline: the one final attempt decides.  */

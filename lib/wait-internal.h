@@ -44,6 +44,12 @@ void pl__sleep_until (const struct timespec *deadline, double seconds);
 /* Has DEADLINE (on the clock of pl__now) passed?  */
 bool pl__passed (const struct timespec *deadline);
 
+#ifdef _WIN32
+/* Milliseconds until DEADLINE, rounded up (never early), capped below
+   INFINITE: for Sleep() and WaitForSingleObject().  */
+unsigned long pl__ms_until (const struct timespec *deadline);
+#endif
+
 /* The bare blocking system call of a backend: see kernel_wait in
    backend-internal.h for what it may and may not do.  */
 typedef int (*pl__kernel_wait_fn) (int fd, enum pl__mode mode,

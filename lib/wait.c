@@ -209,6 +209,20 @@ pl__passed (const struct timespec *deadline)
   return passed (deadline);
 }
 
+#ifdef _WIN32
+/* Sleep() and WaitForSingleObject() take milliseconds: round up, so as
+   not to wake early (callers re-check the clock anyway).  */
+unsigned long
+pl__ms_until (const struct timespec *deadline)
+{
+  double left = pl__remaining (deadline) * 1e3;
+  if (left >= 4e9)
+    return 4000000000u;        /* below INFINITE; callers loop */
+  unsigned long ms = (unsigned long) left;
+  return ms < left ? ms + 1 : ms;
+}
+#endif
+
 void
 pl__sleep_until (const struct timespec *deadline, double seconds)
 {
@@ -218,9 +232,8 @@ pl__sleep_until (const struct timespec *deadline, double seconds)
   if (ts_cmp (&until, deadline) > 0)
     until = *deadline;
 #if defined _WIN32
-  /* Sleep() takes milliseconds: round up, so as not to wake early.  */
-  for (double left; (left = pl__remaining (&until)) > 0;)
-    Sleep ((DWORD) ceil (left * 1e3));
+  while (!passed (&until))
+    Sleep (pl__ms_until (&until));
 #elif PL_CLOCK_SELECTION
   /* Absolute: a signal caught meanwhile (EINTR) just sleeps again.  */
   while (clock_nanosleep (PL_CLOCK, TIMER_ABSTIME, &until, NULL) == EINTR)
@@ -521,7 +534,11 @@ pl__lock_wait (const struct pl__backend *b, int fd, enum pl__mode mode,
   if (isinf (timeout) || deadline.tv_sec == PL_TIME_T_MAX)
     return b->lock (fd, mode, true, range);
   if (b->lock_timed && timeout > 0)
-    return b->lock_timed (fd, mode, range, timeout);   /* native wait */
+    {
+      int r = b->lock_timed (fd, mode, range, timeout);   /* native wait */
+      if (r != PL__WAIT_GENERIC)
+        return r;
+    }
   double cap = check_interval > 0 ? check_interval
                                   : PL__DEFAULT_CHECK_INTERVAL;
 
