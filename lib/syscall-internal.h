@@ -20,6 +20,10 @@
 #ifndef _WIN32
 # include <fcntl.h>
 #endif
+#if USE_POSIX_THREADS && !defined _WIN32
+# define PL_SYS_THREADS 1
+# include <pthread.h>
+#endif
 
 struct pl__syscalls
 {
@@ -37,6 +41,12 @@ struct pl__syscalls
 #endif
 #if PL_HAVE_LOCKF
   int (*lockf) (int fd, int cmd, off_t len);
+#endif
+#if PL_SYS_THREADS
+  /* The timed wait's helper thread (lib/wait.c): failing it takes the
+     polling fallback.  */
+  int (*thread_create) (pthread_t *thread, const pthread_attr_t *attr,
+                        void *(*start) (void *), void *arg);
 #endif
 };
 

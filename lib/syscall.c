@@ -60,7 +60,7 @@ real_fcntl_lock (int fd, int cmd, struct flock *fl)
   .fstat = real_fstat,                        \
   .write = real_write,                        \
   .sync_fd = real_fsync,                      \
-  FLOCK_ENTRY FCNTL_ENTRY LOCKF_ENTRY }
+  FLOCK_ENTRY FCNTL_ENTRY LOCKF_ENTRY THREAD_ENTRY }
 #if PL_HAVE_FLOCK
 # define FLOCK_ENTRY .flock = flock,
 #else
@@ -75,6 +75,11 @@ real_fcntl_lock (int fd, int cmd, struct flock *fl)
 # define LOCKF_ENTRY .lockf = lockf,
 #else
 # define LOCKF_ENTRY
+#endif
+#if PL_SYS_THREADS
+# define THREAD_ENTRY .thread_create = pthread_create,
+#else
+# define THREAD_ENTRY
 #endif
 
 struct pl__syscalls pl__sys = REAL_SYSCALLS;

@@ -77,6 +77,7 @@
 
 #include "portalock.h"
 #include "backend-internal.h"
+#include "syscall-internal.h"
 #include "wait-internal.h"
 
 #ifdef _WIN32
@@ -398,7 +399,7 @@ helper_start (pthread_t *thread, struct job *j)
   sigset_t all, old;
   sigfillset (&all);
   pthread_sigmask (SIG_SETMASK, &all, &old);
-  int err = pthread_create (thread, &attr, helper_main, j);
+  int err = pl__sys.thread_create (thread, &attr, helper_main, j);
   pthread_sigmask (SIG_SETMASK, &old, NULL);
   pthread_attr_destroy (&attr);
   return err == 0;

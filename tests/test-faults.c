@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,6 +339,112 @@ START_TEST (test_timed_eintr_storm_posix)
 END_TEST
 
 #endif /* PL_HAVE_POSIX */
+
+/* ---- no helper thread for a timed wait ---------------------------------- */
+
+#if PL_SYS_THREADS
+static atomic_int thread_creates;
+
+static int
+fake_thread_create (pthread_t *thread, const pthread_attr_t *attr,
+                    void *(*start) (void *), void *arg)
+{
+  (void) thread, (void) attr, (void) start, (void) arg;
+  atomic_fetch_add (&thread_creates, 1);
+  return EAGAIN;                /* as at the process's thread limit */
+}
+
+static double
+now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Another process takes PATH exclusively with the raw primitive of
+   BACKEND, and keeps it HOLD seconds after this returns (then exits).  */
+static pid_t
+held_for (const char *backend, double hold)
+{
+  int ready[2];
+  ck_assert_int_eq (pipe (ready), 0);
+  pid_t pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      int fd = open (path, O_RDWR);
+      struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+      if (fd < 0
+          || (strcmp (backend, "flock") == 0 ? flock (fd, LOCK_EX)
+                                              : fcntl (fd, F_SETLK, &fl)))
+        _exit (1);
+      double t0 = now ();
+      if (write (ready[1], "x", 1) != 1)
+        _exit (1);
+      struct timespec nap = { 0, 1000000 };
+      while (now () - t0 < hold)
+        nanosleep (&nap, NULL);
+      _exit (0);
+    }
+  char c;
+  ck_assert_int_eq (read (ready[0], &c, 1), 1);
+  close (ready[0]);
+  close (ready[1]);
+  return pid;
+}
+
+/* No thread can be made (pthread_create fails, as at RLIMIT_NPROC): the
+   timed wait falls back to polling with a backoff, and keeps its
+   promises: success means the lock is held, PL_ETIMEDOUT comes no
+   earlier than the timeout and means it is not.  */
+static void
+no_thread_case (const char *backend)
+{
+  if (!use (backend))
+    return;
+  int fd = open_file ();
+  atomic_store (&thread_creates, 0);
+  pl__sys.thread_create = fake_thread_create;
+
+  pid_t holder = held_for (backend, 0.3);
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 30), 0);
+  ck_assert_int_ge (atomic_load (&thread_creates), 1);
+  ck_assert (!other_process_can_lock (backend));
+  ck_assert_int_eq (pl_unlock (fd), 0);
+  int status;
+  ck_assert_int_eq (waitpid (holder, &status, 0), holder);
+  ck_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+
+  holder = held_for (backend, 30);
+  double t0 = now ();
+  ck_assert_int_eq (pl_lock_timed (fd, PL_LOCK_EX, 0.1), PL_ETIMEDOUT);
+  ck_assert_double_ge (now () - t0, 0.1);
+  kill (holder, SIGKILL);
+  ck_assert_int_eq (waitpid (holder, &status, 0), holder);
+  pl__sys_reset ();
+  ck_assert (other_process_can_lock (backend));   /* we hold nothing */
+  pl_close (fd);
+}
+
+START_TEST (test_timed_no_thread_flock)
+{
+  no_thread_case ("flock");
+}
+END_TEST
+
+START_TEST (test_timed_no_thread_ofd)
+{
+  no_thread_case ("ofd");
+}
+END_TEST
+
+START_TEST (test_timed_no_thread_posix)
+{
+  no_thread_case ("posix");
+}
+END_TEST
+#endif /* PL_SYS_THREADS */
 
 /* ---- the inode table's fstat and the close path ------------------------- */
 
@@ -1286,6 +1393,11 @@ faults_suite (void)
 #if PL_HAVE_POSIX
   tcase_add_test (tc, test_edeadlk_after_eintr_posix);
   tcase_add_test (tc, test_timed_eintr_storm_posix);
+#endif
+#if PL_SYS_THREADS
+  tcase_add_test (tc, test_timed_no_thread_flock);
+  tcase_add_test (tc, test_timed_no_thread_ofd);
+  tcase_add_test (tc, test_timed_no_thread_posix);
 #endif
   tcase_add_test (tc, test_timed_wait_enolck_flock);
   tcase_add_test (tc, test_timed_wait_enolck_ofd);
