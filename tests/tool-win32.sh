@@ -125,26 +125,27 @@ expect 1 '' "-u FILE did not take another process's lock away" \
   "$PL" -n "$f" "$H" exit 0
 
 # A waiter blocks until the holder lets go (no /proc/locks under wine:
-# it must still be running after 1 s, and end well after the release).
-"$PL" "$f" "$H" exit 0 &
-w=$!
-sleep 1
-kill -0 $w 2>/dev/null
-blocked=$?
-release a
-wait $w
-[ $blocked -eq 0 ] && [ $? -eq 0 ]
-ok $? "a blocking waiter waits, and gets the lock after the release"
+# it must still be running after 1 s, and exit 0 once "a" releases).
+# waiter_gets_it DESCRIPTION COMMAND...
+waiter_gets_it () {
+  desc=$1
+  shift
+  "$@" &
+  w=$!
+  sleep 1
+  kill -0 $w 2>/dev/null
+  blocked=$?
+  release a
+  wait $w
+  st=$?
+  [ $blocked -eq 0 ] && [ $st -eq 0 ]
+  ok $? "$desc (exit $st)"
+}
+waiter_gets_it "a blocking waiter waits, and gets the lock after the release" \
+  "$PL" "$f" "$H" exit 0
 hold a "$PL" "$f"
-"$PL" -w 60 "$f" "$H" exit 0 &
-w=$!
-sleep 1
-kill -0 $w 2>/dev/null
-blocked=$?
-release a
-wait $w
-[ $blocked -eq 0 ] && [ $? -eq 0 ]
-ok $? "-w 60: gets the lock when the holder lets go within the time"
+waiter_gets_it "-w 60: gets the lock when the holder lets go within the time" \
+  "$PL" -w 60 "$f" "$H" exit 0
 expect 0 '' "free again once the holder is gone" "$PL" -n "$f" "$H" exit 0
 run "$PL" --who "$f"
 [ $rc -eq 1 ] && [ -z "$out" ]
